@@ -1,0 +1,26 @@
+using IdentityHost.Seeding;
+using Serilog;
+
+namespace IdentityHost.Hosting;
+
+public static class HostingExtensions
+{
+    /// <summary>Serilog from configuration, console by default.</summary>
+    public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSerilog((services, logger) => logger
+            .ReadFrom.Configuration(builder.Configuration)
+            .ReadFrom.Services(services)
+            .Enrich.FromLogContext()
+            .WriteTo.Console());
+        return builder;
+    }
+
+    /// <summary>Migrations, client/scope synchronisation and Development users, at start-up.</summary>
+    public static WebApplicationBuilder AddSeeding(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<ClientSynchronizer>().AddScoped<DemoUserSeeder>();
+        builder.Services.AddHostedService<DatabaseInitializer>();
+        return builder;
+    }
+}

@@ -1,0 +1,99 @@
+using IdentityHost.Configuration;
+using IdentityHost.Endpoints;
+using IdentityHost.Keys;
+using IdentityHost.Protocol;
+using IdentityHost.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Server;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHost.Hosting;
+
+public static class TokenServerExtensions
+{
+    /// <summary>OpenIddict's protocol engine over the EF Core stores, with IdentityHost's refresh-token rules.</summary>
+    public static WebApplicationBuilder AddTokenServer(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<IdentityHostOptions>()
+            .Bind(builder.Configuration.GetSection(IdentityHostOptions.SectionName))
+            .ValidateOnStart();
+        services.AddSingleton<IValidateOptions<IdentityHostOptions>, IdentityHostOptionsValidator>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<KeyRing>();
+        services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
+        services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddSingleton<TokenPolicy>();
+        services.AddScoped<PasswordGrant>().AddScoped<RefreshTokenGrant>().AddSingleton<ClientCredentialsGrant>();
+
+        services.AddOpenIddict()
+            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddServer(options =>
+            {
+                // Duende-style paths, so clients written for IdentityServer find everything where they expect it.
+                options.SetTokenEndpointUris("connect/token")
+                    .SetRevocationEndpointUris("connect/revocation")
+                    .SetIntrospectionEndpointUris("connect/introspect")
+                    .SetUserInfoEndpointUris("connect/userinfo")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks");
+
+                // The password grant is only usable by clients whose configuration opts in (validated at start-up).
+                options.AllowPasswordFlow()
+                    .AllowClientCredentialsFlow()
+                    .AllowRefreshTokenFlow();
+
+                // Plain JWS access tokens any JwtBearer API can validate; refresh tokens are opaque handles stored hashed.
+                options.DisableAccessTokenEncryption()
+                    .UseReferenceRefreshTokens();
+
+                options.RegisterScopes(IdentityHostOptionsValidator.StandardScopes);
+
+                // Our endpoints build the principal; OpenIddict does the protocol.
+                var aspNetCore = options.UseAspNetCore()
+                    .EnableTokenEndpointPassthrough()
+                    .EnableUserInfoEndpointPassthrough();
+                if (builder.Environment.IsDevelopment())
+                {
+                    aspNetCore.DisableTransportSecurityRequirement();
+                }
+
+                // A spent refresh token must never be redeemed twice, not even by two requests racing each other.
+                options.RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
+                    .AddEventHandler(StrictRefreshTokenRedemption.Descriptor);
+            });
+
+        return builder;
+    }
+
+    public static WebApplication MapTokenServer(this WebApplication app)
+    {
+        app.MapTokenEndpoint();
+        app.MapUserInfoEndpoint();
+        return app;
+    }
+
+    /// <summary>Issuer, lifetimes, scopes and key material come from validated settings and the key ring.</summary>
+    private sealed class ConfigureServerFromSettings(IOptions<IdentityHostOptions> settings, KeyRing keys) : IConfigureOptions<OpenIddictServerOptions>
+    {
+        public void Configure(OpenIddictServerOptions options)
+        {
+            var value = settings.Value;
+            options.Issuer = value.Issuer;
+            options.AccessTokenLifetime = value.AccessTokenLifetime;
+            options.RefreshTokenLifetime = value.RefreshTokens.SlidingLifetime;
+            options.RefreshTokenReuseLeeway = value.RefreshTokens.ReuseLeeway > TimeSpan.Zero ? value.RefreshTokens.ReuseLeeway : null;
+            options.Scopes.UnionWith(value.Scopes.Keys);
+
+            foreach (var key in keys.SigningKeys)
+            {
+                options.SigningCredentials.Add(new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
+            }
+
+            foreach (var key in keys.EncryptionKeys)
+            {
+                options.EncryptionCredentials.Add(new EncryptingCredentials(key, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+            }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using IdentityHost.Hosting;
+using IdentityHost.Protocol;
+using Serilog;
+
+Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateBootstrapLogger();
+
+try
+{
+    var builder = WebApplication.CreateBuilder(args);
+
+    // Structured console logs; tokens, secrets and passwords are never logged (OpenIddict is kept at Warning).
+    builder.AddLogging();
+
+    // Users, OpenIddict entities and migrations on SQLite.
+    builder.AddStorage();
+
+    // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
+    builder.AddTokenServer();
+
+    // Migrate, then synchronise clients, scopes and Development users before the first request.
+    builder.AddSeeding();
+
+    var app = builder.Build();
+
+    app.UseSerilogRequestLogging();
+    app.UseMiddleware<ProtocolRequestGuard>();
+    app.UseAuthentication();
+
+    app.MapTokenServer();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (Exception ex) when (ex is not HostAbortedException)
+{
+    Log.Fatal(ex, "IdentityHost failed to start");
+    return 1;
+}
+finally
+{
+    await Log.CloseAndFlushAsync();
+}
+
+public partial class Program;

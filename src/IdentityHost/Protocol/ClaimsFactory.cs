@@ -1,0 +1,88 @@
+using System.Globalization;
+using System.Security.Claims;
+using IdentityHost.Storage;
+using Microsoft.AspNetCore.Identity;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHost.Protocol;
+
+/// <summary>
+/// Builds the identity behind every token and decides, in one place, which claim goes into which token. Default-deny:
+/// a claim without a rule stays server-side (refresh tokens keep it, no issued JWT carries it).
+/// </summary>
+public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvider time)
+{
+    /// <summary>Private claim holding the user's security stamp at sign-in; a changed stamp ends every refresh chain.</summary>
+    public const string SecurityStampClaim = "ih_stamp";
+
+    /// <summary>Private claim holding the UTC time of the original sign-in of a token family (Unix seconds).</summary>
+    public const string FamilyCreatedClaim = "ih_family_created";
+
+    /// <summary>Identity of a user signing in for the first time in a family.</summary>
+    public async Task<ClaimsIdentity> CreateUserIdentityAsync(ApplicationUser user)
+    {
+        var identity = await CreateIdentityCoreAsync(user);
+        identity.SetClaim(FamilyCreatedClaim, time.GetUtcNow().ToUnixTimeSeconds());
+        return identity;
+    }
+
+    /// <summary>Identity of a user on refresh: fresh claims from the store, the family's sign-in time carried over.</summary>
+    public async Task<ClaimsIdentity> RefreshUserIdentityAsync(ApplicationUser user, ClaimsPrincipal previous)
+    {
+        var identity = await CreateIdentityCoreAsync(user);
+        identity.SetClaim(FamilyCreatedClaim, previous.GetClaim(FamilyCreatedClaim));
+        return identity;
+    }
+
+    /// <summary>Identity of a client acting on its own behalf (client_credentials): no subject, no user claims.</summary>
+    public static ClaimsIdentity CreateClientIdentity(string clientId)
+    {
+        var identity = NewIdentity();
+        identity.SetClaim(Claims.Subject, clientId);
+        return identity;
+    }
+
+    /// <summary>When the family of <paramref name="principal"/> first signed in, or null for tokens that predate the claim.</summary>
+    public static DateTimeOffset? GetFamilyCreated(ClaimsPrincipal principal) =>
+        long.TryParse(principal.GetClaim(FamilyCreatedClaim), NumberStyles.None, CultureInfo.InvariantCulture, out var seconds)
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
+            : null;
+
+    /// <summary>Routes each claim to the tokens it may appear in, given the scopes granted.</summary>
+    public static void SetDestinations(ClaimsPrincipal principal)
+    {
+        var scopes = principal.GetScopes();
+        foreach (var claim in principal.Claims)
+        {
+            claim.SetDestinations(GetDestinations(claim.Type, scopes));
+        }
+    }
+
+    private static string[] GetDestinations(string claimType, IReadOnlyCollection<string> scopes) => claimType switch
+    {
+        Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
+        Claims.Name or Claims.PreferredUsername when scopes.Contains(Scopes.Profile) => [Destinations.IdentityToken],
+        Claims.Email or Claims.EmailVerified when scopes.Contains(Scopes.Email) => [Destinations.IdentityToken],
+        _ => [],
+    };
+
+    private async Task<ClaimsIdentity> CreateIdentityCoreAsync(ApplicationUser user)
+    {
+        var identity = NewIdentity();
+        identity.SetClaim(Claims.Subject, user.Id)
+            .SetClaim(Claims.Name, user.UserName)
+            .SetClaim(Claims.PreferredUsername, user.UserName)
+            .SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
+
+        if (!string.IsNullOrEmpty(user.Email))
+        {
+            identity.SetClaim(Claims.Email, user.Email).SetClaim(Claims.EmailVerified, user.EmailConfirmed);
+        }
+
+        return identity;
+    }
+
+    private static ClaimsIdentity NewIdentity() =>
+        new(OpenIddict.Server.AspNetCore.OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+}

@@ -1,0 +1,41 @@
+using System.Security.Claims;
+using IdentityHost.Configuration;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+
+namespace IdentityHost.Protocol;
+
+/// <summary>
+/// Applies the configured lifetimes and audiences to a principal about to be signed in. The refresh-token lifetime is
+/// the sliding window, cut so that no token of a family outlives the family's absolute cap.
+/// </summary>
+public sealed class TokenPolicy(IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
+{
+    /// <summary>Prepares <paramref name="principal"/> for <paramref name="clientId"/>; false when the family is past its absolute lifetime.</summary>
+    public bool TryApply(ClaimsPrincipal principal, string clientId, IEnumerable<string> scopes)
+    {
+        var settings = options.CurrentValue;
+        var client = settings.Clients.GetValueOrDefault(clientId);
+        var granted = scopes.ToHashSet(StringComparer.Ordinal);
+
+        principal.SetScopes(granted);
+        principal.SetResources(granted
+            .SelectMany(scope => settings.Scopes.TryGetValue(scope, out var declared) ? declared.Resources : [])
+            .Distinct(StringComparer.Ordinal));
+
+        principal.SetAccessTokenLifetime(client?.AccessTokenLifetime ?? settings.AccessTokenLifetime);
+
+        var sliding = client?.RefreshTokens?.SlidingLifetime ?? settings.RefreshTokens.SlidingLifetime;
+        var absolute = client?.RefreshTokens?.AbsoluteLifetime ?? settings.RefreshTokens.AbsoluteLifetime;
+        var now = time.GetUtcNow();
+        var remaining = (ClaimsFactory.GetFamilyCreated(principal) ?? now) + absolute - now;
+        if (remaining <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
+        ClaimsFactory.SetDestinations(principal);
+        return true;
+    }
+}
