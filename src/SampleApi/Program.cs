@@ -12,7 +12,8 @@ try
     builder.Services.AddSerilog((services, logger) => logger
         .ReadFrom.Configuration(builder.Configuration)
         .ReadFrom.Services(services)
-        .WriteTo.Console());
+        .WriteTo.Console(),
+            preserveStaticLogger: true);
 
     // Access tokens from IdentityHost, validated the way any ASP.NET Core resource server would.
     builder.AddApiAuthentication();

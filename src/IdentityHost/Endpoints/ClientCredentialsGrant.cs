@@ -13,6 +13,11 @@ public sealed class ClientCredentialsGrant(TokenPolicy policy)
 {
     public IResult Handle(OpenIddictRequest request)
     {
+        if (policy.FindDisallowedScope(request.ClientId!, request.GetScopes()) is { } disallowed)
+        {
+            return ProtocolResults.Forbid(Errors.InvalidScope, $"The client is not allowed to request the '{disallowed}' scope.");
+        }
+
         var principal = new ClaimsPrincipal(ClaimsFactory.CreateClientIdentity(request.ClientId!));
         policy.TryApply(principal, request.ClientId!, request.GetScopes().Remove(Scopes.OfflineAccess));
         return ProtocolResults.SignIn(principal);

@@ -22,6 +22,11 @@ public sealed class PasswordGrant(
 
     public async Task<IResult> HandleAsync(OpenIddictRequest request)
     {
+        if (policy.FindDisallowedScope(request.ClientId!, request.GetScopes()) is { } disallowed)
+        {
+            return ProtocolResults.Forbid(Errors.InvalidScope, $"The client is not allowed to request the '{disallowed}' scope.");
+        }
+
         var user = string.IsNullOrEmpty(request.Username) ? null : await users.FindByNameAsync(request.Username);
         if (user is null || string.IsNullOrEmpty(request.Password))
         {

@@ -12,7 +12,8 @@ public static class HostingExtensions
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
-            .WriteTo.Console());
+            .WriteTo.Console(),
+            preserveStaticLogger: true);
         return builder;
     }
 

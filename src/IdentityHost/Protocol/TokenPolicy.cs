@@ -11,6 +11,15 @@ namespace IdentityHost.Protocol;
 /// </summary>
 public sealed class TokenPolicy(IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
 {
+    /// <summary>
+    /// The first requested scope the client's configuration does not list, or null. OpenIddict checks scope
+    /// permissions itself but exempts <c>openid</c>; this makes the configured list the whole truth.
+    /// </summary>
+    public string? FindDisallowedScope(string clientId, IEnumerable<string> scopes) =>
+        options.CurrentValue.Clients.TryGetValue(clientId, out var client)
+            ? scopes.FirstOrDefault(scope => !client.Scopes.Contains(scope, StringComparer.Ordinal))
+            : null;
+
     /// <summary>Prepares <paramref name="principal"/> for <paramref name="clientId"/>; false when the family is past its absolute lifetime.</summary>
     public bool TryApply(ClaimsPrincipal principal, string clientId, IEnumerable<string> scopes)
     {
