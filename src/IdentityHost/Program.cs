@@ -1,3 +1,5 @@
+using IdentityHost.Commands;
+using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
 using IdentityHost.Protocol;
 using Serilog;
@@ -22,8 +24,15 @@ try
 
     var app = builder.Build();
 
+    // Operator commands (`-- revoke --user alice`, `-- keys rotate`) run against the same configuration and exit.
+    if (AdminCommands.IsCommand(args))
+    {
+        return await AdminCommands.RunAsync(app, args);
+    }
+
     app.UseSerilogRequestLogging();
     app.UseMiddleware<ProtocolRequestGuard>();
+    app.UseMiddleware<JsonTokenFacade>();
     app.UseAuthentication();
 
     app.MapTokenServer();

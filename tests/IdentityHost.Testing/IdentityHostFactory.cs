@@ -39,7 +39,11 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>The clock of the whole server (OpenIddict, Identity, our code). Defaults to the real time at creation.</summary>
-    public FakeTimeProvider Time { get; init; } = new(DateTimeOffset.UtcNow);
+    /// <remarks>It ticks 1 ms per reading, like a real clock: two redemptions of a family never share a timestamp.</remarks>
+    public FakeTimeProvider Time { get; init; } = new(DateTimeOffset.UtcNow) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
+
+    /// <summary>Every log line the server wrote.</summary>
+    public LogCapture Logs { get; } = new();
 
     public string ConnectionString => $"Data Source={Path.Combine(Folder.Path, "identityhost.db")}";
 
@@ -54,7 +58,9 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureServices(services => services
+            .AddSingleton<TimeProvider>(Time)
+            .AddSingleton<Serilog.Core.ILogEventSink>(Logs));
     }
 
     /// <summary>Starts the server (migrations, seeding, key generation) and returns the first error, if any.</summary>

@@ -52,7 +52,7 @@ public sealed class ApiAuthenticationTests : IDisposable
     [Fact]
     public async Task Me_ExpiredToken_Returns401SayingItExpired()
     {
-        using var pastHost = new IdentityHostFactory { Time = new(DateTimeOffset.UtcNow - TimeSpan.FromHours(2)) };
+        using var pastHost = new IdentityHostFactory { Time = new(DateTimeOffset.UtcNow - TimeSpan.FromHours(2)) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) } };
         using var api = new SampleApiFactory(pastHost);
         var accessToken = (await pastHost.CreateTokenClient().PasswordAsync()).AccessToken;
 
@@ -69,7 +69,7 @@ public sealed class ApiAuthenticationTests : IDisposable
     [InlineData("00:00:00", HttpStatusCode.Unauthorized)]
     public async Task Me_TokenExpiredTenSecondsAgo_IsJudgedByConfiguredClockSkew(string clockSkew, HttpStatusCode expected)
     {
-        using var pastHost = new IdentityHostFactory { Time = new(DateTimeOffset.UtcNow - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(10)) };
+        using var pastHost = new IdentityHostFactory { Time = new(DateTimeOffset.UtcNow - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(10)) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) } };
         using var api = new SampleApiFactory(pastHost) { Settings = { ["SampleApi:ClockSkew"] = clockSkew } };
         var accessToken = (await pastHost.CreateTokenClient().PasswordAsync()).AccessToken;
 

@@ -23,6 +23,9 @@ public sealed class IdentityHostOptions
     /// <summary>API scopes, keyed by scope name, with the audiences (resources) they grant. Standard OIDC scopes need no entry.</summary>
     public Dictionary<string, ScopeOptions> Scopes { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Periodic deletion of dead tokens and authorizations.</summary>
+    public CleanupOptions Cleanup { get; set; } = new();
+
     /// <summary>Users created at start-up when missing. Only honoured in Development.</summary>
     public List<DemoUserOptions> DemoUsers { get; set; } = [];
 }
@@ -37,6 +40,21 @@ public sealed class RefreshTokenOptions
 
     /// <summary>Grace period in which the token just rotated may be presented again (a lost response). Defaults to zero.</summary>
     public TimeSpan ReuseLeeway { get; set; } = TimeSpan.Zero;
+}
+
+public sealed class CleanupOptions
+{
+    /// <summary>Whether the background cleanup runs. Defaults to true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Time between two cleanup passes. Defaults to 1 hour.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// How long dead rows are kept before deletion. A spent refresh token replayed within this period still revokes
+    /// its family; later it is just unknown. Defaults to 7 days.
+    /// </summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
 }
 
 public sealed class ClientOptions

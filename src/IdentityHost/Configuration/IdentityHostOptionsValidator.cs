@@ -36,6 +36,16 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{Prefix}:RefreshTokens:ReuseLeeway must not be negative.");
         }
 
+        if (options.Cleanup.Interval <= TimeSpan.Zero)
+        {
+            errors.Add($"{Prefix}:Cleanup:Interval must be positive.");
+        }
+
+        if (options.Cleanup.Retention < options.RefreshTokens.ReuseLeeway || options.Cleanup.Retention <= TimeSpan.Zero)
+        {
+            errors.Add($"{Prefix}:Cleanup:Retention must be positive and at least RefreshTokens:ReuseLeeway.");
+        }
+
         foreach (var (scope, settings) in options.Scopes)
         {
             if (string.IsNullOrWhiteSpace(scope) || scope.Any(char.IsWhiteSpace))

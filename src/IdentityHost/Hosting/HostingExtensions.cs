@@ -1,3 +1,4 @@
+using IdentityHost.Maintenance;
 using IdentityHost.Seeding;
 using Serilog;
 
@@ -17,11 +18,12 @@ public static class HostingExtensions
         return builder;
     }
 
-    /// <summary>Migrations, client/scope synchronisation and Development users, at start-up.</summary>
+    /// <summary>Migrations, client/scope synchronisation and Development users at start-up; token cleanup afterwards.</summary>
     public static WebApplicationBuilder AddSeeding(this WebApplicationBuilder builder)
     {
         builder.Services.AddScoped<ClientSynchronizer>().AddScoped<DemoUserSeeder>();
-        builder.Services.AddHostedService<DatabaseInitializer>();
+        builder.Services.AddSingleton<TokenCleanup>().AddHostedService(services => services.GetRequiredService<TokenCleanup>());
+        builder.Services.AddSingleton<DatabaseInitializer>().AddHostedService(services => services.GetRequiredService<DatabaseInitializer>());
         return builder;
     }
 }

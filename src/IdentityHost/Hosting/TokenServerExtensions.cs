@@ -24,7 +24,7 @@ public static class TokenServerExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<KeyRing>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
-        services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddSingleton<TokenPolicy>();
+        services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
         services.AddScoped<PasswordGrant>().AddScoped<RefreshTokenGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()
@@ -61,6 +61,11 @@ public static class TokenServerExtensions
                 // A spent refresh token must never be redeemed twice, not even by two requests racing each other.
                 options.RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
                     .AddEventHandler(StrictRefreshTokenRedemption.Descriptor);
+
+                // Replays end the family; introspection stays read-only; the reuse leeway is ours, not OpenIddict's.
+                options.RemoveEventHandler(OpenIddictServerHandlers.Protection.ValidateTokenEntry.Descriptor)
+                    .AddEventHandler(TokenEntryValidation.Descriptor)
+                    .AddEventHandler(FamilyRevocationOnRevoke.Descriptor);
             });
 
         return builder;
@@ -82,7 +87,7 @@ public static class TokenServerExtensions
             options.Issuer = value.Issuer;
             options.AccessTokenLifetime = value.AccessTokenLifetime;
             options.RefreshTokenLifetime = value.RefreshTokens.SlidingLifetime;
-            options.RefreshTokenReuseLeeway = value.RefreshTokens.ReuseLeeway > TimeSpan.Zero ? value.RefreshTokens.ReuseLeeway : null;
+            options.RefreshTokenReuseLeeway = null; // see ReuseLeeway
             options.Scopes.UnionWith(value.Scopes.Keys);
 
             foreach (var key in keys.SigningKeys)

@@ -2,6 +2,18 @@ using OpenIddict.Abstractions;
 
 namespace IdentityHost.Protocol;
 
+public enum FamilyRevocationReason
+{
+    /// <summary>A spent or revoked token of the family was presented again: a security event.</summary>
+    Replay,
+
+    /// <summary>A client revoked one of the family's refresh tokens (RFC 7009).</summary>
+    ClientRevocation,
+
+    /// <summary>The user was signed out everywhere.</summary>
+    SignOutEverywhere,
+}
+
 /// <summary>
 /// Revokes a token family: the OpenIddict authorization every token of one sign-in descends from, and each of its
 /// tokens. Revoking the authorization row too matters: a successor issued by a request still in flight is attached to
@@ -12,7 +24,7 @@ public sealed class FamilyRevoker(
     IOpenIddictTokenManager tokens,
     ILogger<FamilyRevoker> logger)
 {
-    public async Task RevokeAsync(string? familyId, string reason, string? clientId, string? subject)
+    public async Task RevokeAsync(string? familyId, FamilyRevocationReason reason, string? clientId, string? subject)
     {
         if (string.IsNullOrEmpty(familyId))
         {
@@ -25,7 +37,8 @@ public sealed class FamilyRevoker(
         }
 
         var count = await tokens.RevokeByAuthorizationIdAsync(familyId);
-        logger.LogWarning("Security: revoked token family {FamilyId} of subject {Subject} (client {ClientId}) because {Reason}; {TokenCount} token(s) revoked",
-            familyId, subject, clientId, reason, count);
+        logger.Log(reason == FamilyRevocationReason.Replay ? LogLevel.Warning : LogLevel.Information,
+            "{Event}: revoked token family {FamilyId} of subject {Subject} (client {ClientId}), reason {Reason}; {TokenCount} token(s) revoked",
+            reason == FamilyRevocationReason.Replay ? "Security" : "Revocation", familyId, subject, clientId, reason, count);
     }
 }

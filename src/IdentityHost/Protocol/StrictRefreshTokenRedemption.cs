@@ -52,7 +52,7 @@ public sealed class StrictRefreshTokenRedemption(
 
         if (isRefresh)
         {
-            await families.RevokeAsync(principal!.GetAuthorizationId(), "a spent refresh token was presented again", context.ClientId, principal!.GetClaim(Claims.Subject));
+            await families.RevokeAsync(principal!.GetAuthorizationId(), FamilyRevocationReason.Replay, context.ClientId, principal!.GetClaim(Claims.Subject));
             context.Reject(Errors.InvalidGrant, "The refresh token has already been used. Its token family has been revoked; sign in again.");
         }
         else

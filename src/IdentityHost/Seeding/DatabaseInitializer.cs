@@ -18,15 +18,9 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
         _ = services.GetRequiredService<KeyRing>();
         _ = services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
 
+        await MigrateAsync(cancellationToken);
+
         await using var scope = services.CreateAsyncScope();
-        var db = OpenDatabase(scope.ServiceProvider);
-
-        // WAL persists in the database file; it lets readers proceed while one writer commits.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.CloseConnectionAsync();
-
         var settings = scope.ServiceProvider.GetRequiredService<IOptions<IdentityHostOptions>>().Value;
         await scope.ServiceProvider.GetRequiredService<ClientSynchronizer>().SynchronizeAsync(settings, cancellationToken);
 
@@ -39,6 +33,19 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Applies pending migrations (and WAL mode, which persists in the database file).</summary>
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = OpenDatabase(scope.ServiceProvider);
+
+        // WAL lets readers proceed while one writer commits.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.CloseConnectionAsync();
+    }
 
     private static ApplicationDbContext OpenDatabase(IServiceProvider provider)
     {

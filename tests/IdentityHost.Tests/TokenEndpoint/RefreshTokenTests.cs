@@ -72,7 +72,7 @@ public sealed class RefreshTokenTests(IdentityHostFactory factory) : IClassFixtu
         {
             var tokens = await client.PasswordAsync();
 
-            var responses = await RaceAsync(20, () => client.RefreshAsync(tokens.RefreshToken));
+            var responses = await Race.RunAsync(20, () => client.RefreshAsync(tokens.RefreshToken));
 
             Assert.All(responses, response => Assert.True((int)response.Status < 500, response.ToString()));
             var winner = Assert.Single(responses, response => response.Status == HttpStatusCode.OK);
@@ -85,22 +85,6 @@ public sealed class RefreshTokenTests(IdentityHostFactory factory) : IClassFixtu
             // The losers were replays of a spent token: the family, the winner's new token included, is revoked.
             Assert.Equal("invalid_grant", (await client.RefreshAsync(winner.RefreshToken)).Error);
         }
-    }
-
-    /// <summary>
-    /// Microsoft.Data.Sqlite completes "async" calls synchronously and the in-memory server runs a request on the
-    /// caller's thread, so each request gets a thread of its own and all are released at once.
-    /// </summary>
-    private static async Task<ProtocolResponse[]> RaceAsync(int count, Func<Task<ProtocolResponse>> send)
-    {
-        using var gate = new ManualResetEventSlim();
-        var requests = Enumerable.Range(0, count).Select(_ => Task.Factory.StartNew(() =>
-        {
-            gate.Wait();
-            return send().GetAwaiter().GetResult();
-        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
-        gate.Set();
-        return await Task.WhenAll(requests);
     }
 
     [Fact]

@@ -1,0 +1,69 @@
+using IdentityHost.Keys;
+using IdentityHost.Protocol;
+using IdentityHost.Seeding;
+using IdentityHost.Storage;
+using Microsoft.AspNetCore.Identity;
+
+namespace IdentityHost.Commands;
+
+/// <summary>
+/// Operator commands run with the server's own configuration instead of starting it:
+/// <c>dotnet run --project src/IdentityHost -- revoke --user alice</c> and <c>-- keys rotate</c>.
+/// </summary>
+public static class AdminCommands
+{
+    private const string Usage = """
+        Usage:
+          IdentityHost                          run the token server
+          IdentityHost revoke --user <name|id>  sign a user out everywhere (revoke all their token families)
+          IdentityHost keys rotate              create a new signing key and encryption key; restart the servers to use them
+          IdentityHost keys list                list the keys and which one signs
+        """;
+
+    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
+
+    public static async Task<int> RunAsync(WebApplication app, string[] args)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        switch (args)
+        {
+            case ["revoke", "--user", var user]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await RevokeUserAsync(services, user);
+
+            case ["keys", "rotate"]:
+                var rotated = services.GetRequiredService<KeyRing>().Rotate();
+                Console.WriteLine($"Created signing key {rotated} in {services.GetRequiredService<KeyRing>().Directory}.");
+                Console.WriteLine("Restart every IdentityHost instance to sign with it; the previous keys stay published and usable for decryption.");
+                return 0;
+
+            case ["keys", "list"]:
+                foreach (var line in services.GetRequiredService<KeyRing>().Describe())
+                {
+                    Console.WriteLine(line);
+                }
+
+                return 0;
+
+            default:
+                await Console.Error.WriteLineAsync(Usage);
+                return 2;
+        }
+    }
+
+    private static async Task<int> RevokeUserAsync(IServiceProvider services, string nameOrId)
+    {
+        var users = services.GetRequiredService<UserManager<ApplicationUser>>();
+        var user = await users.FindByNameAsync(nameOrId) ?? await users.FindByIdAsync(nameOrId);
+        if (user is null)
+        {
+            await Console.Error.WriteLineAsync($"No user named or with id '{nameOrId}'.");
+            return 2;
+        }
+
+        var (authorizations, tokens) = await services.GetRequiredService<SignOutEverywhere>().RevokeAsync(user);
+        Console.WriteLine($"Signed {user.UserName} ({user.Id}) out everywhere: {authorizations} token famil(ies) and {tokens} token(s) revoked.");
+        return 0;
+    }
+}
