@@ -1,7 +1,5 @@
 using IdentityHost.Commands;
-using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
-using IdentityHost.Protocol;
 using Serilog;
 
 Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateBootstrapLogger();
@@ -31,10 +29,9 @@ try
     }
 
     app.UseSerilogRequestLogging();
-    app.UseMiddleware<ProtocolRequestGuard>();
-    app.UseMiddleware<JsonTokenFacade>();
-    app.UseAuthentication();
 
+    // Malformed protocol requests become RFC 6749 errors; the JSON facade maps onto /connect/token; then OpenIddict.
+    app.UseTokenServer();
     app.MapTokenServer();
 
     await app.RunAsync();

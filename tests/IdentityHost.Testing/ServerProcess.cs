@@ -34,7 +34,10 @@ public sealed class ServerProcess : IDisposable
 
     public int Id => process.Id;
 
-    /// <summary>Starts <c>src/{project}</c>'s build output with <paramref name="environment"/> added to ours.</summary>
+    /// <summary>
+    /// Starts <c>src/{project}</c>'s build output in the project folder (its content root, as with <c>dotnet run</c>),
+    /// with <paramref name="environment"/> added to ours.
+    /// </summary>
     public static ServerProcess Start(string project, IDictionary<string, string?> environment, params string[] arguments)
     {
         var configuration = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar)).Parent!.Name;
@@ -53,8 +56,6 @@ public sealed class ServerProcess : IDisposable
             UseShellExecute = false,
         };
         start.ArgumentList.Add(assembly);
-        start.ArgumentList.Add("--contentRoot");
-        start.ArgumentList.Add(projectFolder);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -71,6 +71,16 @@ public static class TokenServerExtensions
         return builder;
     }
 
+    /// <summary>The request pipeline in front of the endpoints. Routing runs after the facade has rewritten its requests.</summary>
+    public static WebApplication UseTokenServer(this WebApplication app)
+    {
+        app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseMiddleware<JsonTokenFacade>();
+        app.UseRouting();
+        app.UseAuthentication();
+        return app;
+    }
+
     public static WebApplication MapTokenServer(this WebApplication app)
     {
         app.MapTokenEndpoint();
