@@ -58,11 +58,10 @@ public static class AuthenticationExtensions
             };
             options.Events = new JwtBearerEvents
             {
-                // RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope.
+                // Same 403 as Introspection mode.
                 OnForbidden = context =>
                 {
-                    context.Response.Headers.WWWAuthenticate =
-                        $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the '{ApiScope}' scope.\", scope=\"{ApiScope}\"";
+                    BearerChallenges.WriteInsufficientScope(context.Response);
                     return Task.CompletedTask;
                 },
             };
