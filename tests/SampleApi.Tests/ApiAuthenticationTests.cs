@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using SampleApi.Tests.Infrastructure;
 
@@ -29,7 +28,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(identityHost);
         var accessToken = (await tokens.PasswordAsync()).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
@@ -56,7 +55,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(pastHost);
         var accessToken = (await pastHost.CreateTokenClient().PasswordAsync()).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         var challenge = response.Headers.WwwAuthenticate.Single().ToString();
@@ -73,7 +72,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(pastHost) { Settings = { ["SampleApi:ClockSkew"] = clockSkew } };
         var accessToken = (await pastHost.CreateTokenClient().PasswordAsync()).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(expected, response.StatusCode);
     }
@@ -86,7 +85,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         var signatureStart = accessToken.LastIndexOf('.') + 1;
         var tampered = accessToken[..signatureStart] + (accessToken[signatureStart] == 'A' ? 'B' : 'A') + accessToken[(signatureStart + 1)..];
 
-        using var response = await GetMeAsync(api, tampered);
+        using var response = await api.GetMeAsync(tampered);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.Single().ToString());
@@ -101,7 +100,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         claims["scope"] = JsonSerializer.SerializeToElement("openid api admin");
         var forged = $"{parts[0]}.{Base64Url(JsonSerializer.SerializeToUtf8Bytes(claims))}.{parts[2]}";
 
-        using var response = await GetMeAsync(api, forged);
+        using var response = await api.GetMeAsync(forged);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -114,7 +113,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         _ = identityHost.Services;
         var accessToken = (await impostor.CreateTokenClient().PasswordAsync()).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("error=\"invalid_token\"", response.Headers.WwwAuthenticate.Single().ToString());
@@ -135,7 +134,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         var accessToken = (await billingHost.CreateTokenClient().PasswordAsync(scope: "billing")).AccessToken;
         Assert.Equal("billing-api", Jwt.Payload(accessToken).GetProperty("aud").GetString());
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
         Assert.Contains("audience", response.Headers.WwwAuthenticate.Single().ToString());
@@ -147,7 +146,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(identityHost) { Settings = { ["SampleApi:Audience"] = "postman" } };
         var idToken = (await tokens.PasswordAsync(scope: "openid api"))["id_token"]!;
 
-        using var response = await GetMeAsync(api, idToken);
+        using var response = await api.GetMeAsync(idToken);
 
         Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
     }
@@ -158,7 +157,7 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(identityHost);
         var accessToken = (await tokens.PasswordAsync(scope: "openid profile")).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         var challenge = response.Headers.WwwAuthenticate.Single().ToString();
@@ -172,19 +171,12 @@ public sealed class ApiAuthenticationTests : IDisposable
         using var api = new SampleApiFactory(identityHost);
         var accessToken = (await tokens.ClientCredentialsAsync()).AccessToken;
 
-        using var response = await GetMeAsync(api, accessToken);
+        using var response = await api.GetMeAsync(accessToken);
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     public void Dispose() => identityHost.Dispose();
-
-    private static async Task<HttpResponseMessage> GetMeAsync(SampleApiFactory api, string accessToken)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/me");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
-        return await api.CreateClient().SendAsync(request);
-    }
 
     private static string Pad(string base64Url)
     {

@@ -1,4 +1,6 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 using SampleApi.Configuration;
@@ -12,8 +14,9 @@ public static class AuthenticationExtensions
     public const string ApiPolicy = "api";
 
     /// <summary>
-    /// JwtBearer validating issuer, audience, lifetime, signature, algorithm and <c>typ: at+jwt</c> (RFC 9068), with the
-    /// issuer's keys from its discovery document; plus the <c>api</c> scope policy.
+    /// Bearer authentication in the mode <c>SampleApi:Validation</c> names, plus the <c>api</c> scope policy both share.
+    /// <c>Jwt</c>: JwtBearer validating issuer, audience, lifetime, signature, algorithm and <c>typ: at+jwt</c> (RFC 9068),
+    /// with the issuer's keys from its discovery document. <c>Introspection</c>: <see cref="IntrospectionAuthenticationHandler"/>.
     /// </summary>
     public static WebApplicationBuilder AddApiAuthentication(this WebApplicationBuilder builder)
     {
@@ -22,12 +25,33 @@ public static class AuthenticationExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SampleApiOptions>, SampleApiOptionsValidator>();
         builder.Services.AddSingleton<IConfigureOptions<JwtBearerOptions>, ConfigureJwtBearer>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        // Both schemes are registered; the validated settings pick the default, so only that one ever runs.
+        builder.Services.AddSingleton<IConfigureOptions<AuthenticationOptions>, SelectValidationScheme>();
+        builder.Services.AddAuthentication()
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, IntrospectionAuthenticationHandler>(IntrospectionAuthenticationHandler.SchemeName, configureOptions: null);
+        builder.Services.AddHttpClient(IntrospectionClient.HttpClientName, http =>
+        {
+            // A slow or oversized answer fails the request (401) instead of holding it.
+            http.Timeout = TimeSpan.FromSeconds(10);
+            http.MaxResponseContentBufferSize = 1024 * 1024;
+        });
+        builder.Services.AddSingleton<IntrospectionClient>().AddSingleton<IntrospectionCache>();
+
         builder.Services.AddAuthorizationBuilder()
             .AddPolicy(ApiPolicy, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
                 context.User.FindAll("scope").SelectMany(claim => claim.Value.Split(' ')).Contains(ApiScope)));
         return builder;
+    }
+
+    private sealed class SelectValidationScheme(IOptions<SampleApiOptions> settings) : IConfigureOptions<AuthenticationOptions>
+    {
+        public void Configure(AuthenticationOptions options) => options.DefaultScheme =
+            settings.Value.Validation == ValidationModes.Introspection
+                ? IntrospectionAuthenticationHandler.SchemeName
+                : JwtBearerDefaults.AuthenticationScheme;
     }
 
     private sealed class ConfigureJwtBearer(IOptions<SampleApiOptions> settings, IHostEnvironment environment) : IConfigureNamedOptions<JwtBearerOptions>
@@ -58,11 +82,10 @@ public static class AuthenticationExtensions
             };
             options.Events = new JwtBearerEvents
             {
-                // RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope.
+                // Same 403 as Introspection mode.
                 OnForbidden = context =>
                 {
-                    context.Response.Headers.WWWAuthenticate =
-                        $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the '{ApiScope}' scope.\", scope=\"{ApiScope}\"";
+                    BearerChallenges.WriteInsufficientScope(context.Response);
                     return Task.CompletedTask;
                 },
             };

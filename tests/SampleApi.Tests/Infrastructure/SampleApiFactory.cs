@@ -1,19 +1,49 @@
 extern alias api;
 
+using System.Net.Http.Headers;
+using api::SampleApi.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace SampleApi.Tests.Infrastructure;
 
 /// <summary>
-/// SampleApi in memory, trusting an in-memory IdentityHost: JwtBearer's back-channel (discovery, JWKS) goes through
-/// the real token server.
+/// SampleApi in memory, trusting an in-memory IdentityHost: JwtBearer's back-channel (discovery, JWKS) and the
+/// introspection client (discovery, introspection) go through the real token server.
 /// </summary>
 public sealed class SampleApiFactory(IdentityHostFactory identityHost) : WebApplicationFactory<api::Program>
 {
     public Dictionary<string, string?> Settings { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>The API's clock; null (the default) leaves the system clock.</summary>
+    public FakeTimeProvider? Time { get; init; }
+
+    /// <summary>What the introspection back channel talks to. Defaults to the in-memory IdentityHost.</summary>
+    public Func<HttpMessageHandler>? IntrospectionBackchannel { get; init; }
+
+    /// <summary>An API in Introspection mode with the given cache, clock and back channel.</summary>
+    public static SampleApiFactory Introspecting(IdentityHostFactory identityHost, string cacheDuration = "00:00:05",
+        FakeTimeProvider? time = null, Func<HttpMessageHandler>? backchannel = null) => new(identityHost)
+    {
+        Settings =
+        {
+            ["SampleApi:Validation"] = "Introspection",
+            ["SampleApi:IntrospectionCacheDuration"] = cacheDuration,
+        },
+        Time = time,
+        IntrospectionBackchannel = backchannel,
+    };
+
+    /// <summary>GETs <c>/api/me</c> with <paramref name="accessToken"/> as the Bearer token.</summary>
+    public async Task<HttpResponseMessage> GetMeAsync(string accessToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/me");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        return await CreateClient().SendAsync(request);
+    }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -24,7 +54,16 @@ public sealed class SampleApiFactory(IdentityHostFactory identityHost) : WebAppl
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
-            options => options.BackchannelHttpHandler = identityHost.Server.CreateHandler()));
+        builder.ConfigureServices(services =>
+        {
+            services.Configure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
+                options => options.BackchannelHttpHandler = identityHost.Server.CreateHandler());
+            services.AddHttpClient(IntrospectionClient.HttpClientName)
+                .ConfigurePrimaryHttpMessageHandler(IntrospectionBackchannel ?? identityHost.Server.CreateHandler);
+            if (Time is not null)
+            {
+                services.AddSingleton<TimeProvider>(Time);
+            }
+        });
     }
 }

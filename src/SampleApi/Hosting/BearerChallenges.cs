@@ -1,0 +1,20 @@
+namespace SampleApi.Hosting;
+
+/// <summary>
+/// The RFC 6750 <c>WWW-Authenticate</c> answers, shared by both validation modes so a client sees the same 401 and 403
+/// whichever one the API runs.
+/// </summary>
+public static class BearerChallenges
+{
+    /// <summary>No token, or a scheme other than Bearer: the bare challenge (RFC 6750 §3.1 sends no error code).</summary>
+    public const string Bare = "Bearer";
+
+    /// <summary>RFC 6750 §3.1: a token that is expired, revoked, malformed or for someone else.</summary>
+    public static string InvalidToken(string description) =>
+        $"Bearer error=\"invalid_token\", error_description=\"{description}\"";
+
+    /// <summary>RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope.</summary>
+    public static void WriteInsufficientScope(HttpResponse response) =>
+        response.Headers.WWWAuthenticate =
+            $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the '{AuthenticationExtensions.ApiScope}' scope.\", scope=\"{AuthenticationExtensions.ApiScope}\"";
+}
