@@ -17,6 +17,9 @@ try
     // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
     builder.AddTokenServer();
 
+    // The login page and browser session for the authorization code flow.
+    builder.AddInteractiveSignIn();
+
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();
 

@@ -87,6 +87,11 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{path}:Grants contains 'client_credentials', which needs a confidential client ({path}:Secret).");
         }
 
+        if (client.Grants.Contains(GrantTypes.AuthorizationCode) && !client.FirstParty)
+        {
+            errors.Add($"{path}:Grants contains 'authorization_code'; this version has no consent page, so only first-party clients may use it (set {path}:FirstParty to true).");
+        }
+
         if (client.Grants.Contains(GrantTypes.AuthorizationCode) && client.RedirectUris.Count == 0)
         {
             errors.Add($"{path}:RedirectUris must list at least one URI for the authorization_code grant.");

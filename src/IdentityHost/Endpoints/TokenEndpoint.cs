@@ -33,9 +33,9 @@ public static class TokenEndpoint
             return Task.FromResult(services.GetRequiredService<ClientCredentialsGrant>().Handle(request));
         }
 
-        if (request.IsRefreshTokenGrantType())
+        if (request.IsRefreshTokenGrantType() || request.IsAuthorizationCodeGrantType())
         {
-            return services.GetRequiredService<RefreshTokenGrant>().HandleAsync(context);
+            return services.GetRequiredService<ExchangeGrant>().HandleAsync(context);
         }
 
         // OpenIddict rejects grant types that are not enabled before the request reaches this endpoint.

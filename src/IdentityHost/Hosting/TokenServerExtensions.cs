@@ -25,21 +25,26 @@ public static class TokenServerExtensions
         services.AddSingleton<KeyRing>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
-        services.AddScoped<PasswordGrant>().AddScoped<RefreshTokenGrant>().AddSingleton<ClientCredentialsGrant>();
+        services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()
             .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
             .AddServer(options =>
             {
                 // Duende-style paths, so clients written for IdentityServer find everything where they expect it.
-                options.SetTokenEndpointUris("connect/token")
+                options.SetAuthorizationEndpointUris("connect/authorize")
+                    .SetEndSessionEndpointUris("connect/endsession")
+                    .SetTokenEndpointUris("connect/token")
                     .SetRevocationEndpointUris("connect/revocation")
                     .SetIntrospectionEndpointUris("connect/introspect")
                     .SetUserInfoEndpointUris("connect/userinfo")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
 
-                // The password grant is only usable by clients whose configuration opts in (validated at start-up).
-                options.AllowPasswordFlow()
+                // The password grant is only usable by clients whose configuration opts in (validated at start-up);
+                // the code flow always requires PKCE, and only with S256 (see ConfigureServerFromSettings).
+                options.AllowAuthorizationCodeFlow()
+                    .RequireProofKeyForCodeExchange()
+                    .AllowPasswordFlow()
                     .AllowClientCredentialsFlow()
                     .AllowRefreshTokenFlow();
 
@@ -51,6 +56,8 @@ public static class TokenServerExtensions
 
                 // Our endpoints build the principal; OpenIddict does the protocol.
                 var aspNetCore = options.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndSessionEndpointPassthrough()
                     .EnableTokenEndpointPassthrough()
                     .EnableUserInfoEndpointPassthrough();
                 if (builder.Environment.IsDevelopment())
@@ -78,13 +85,17 @@ public static class TokenServerExtensions
         app.UseMiddleware<JsonTokenFacade>();
         app.UseRouting();
         app.UseAuthentication();
+        app.UseAntiforgery();
         return app;
     }
 
     public static WebApplication MapTokenServer(this WebApplication app)
     {
+        app.MapAuthorizeEndpoint();
+        app.MapEndSessionEndpoint();
         app.MapTokenEndpoint();
         app.MapUserInfoEndpoint();
+        app.MapRazorPages();
         return app;
     }
 
@@ -99,6 +110,7 @@ public static class TokenServerExtensions
             options.RefreshTokenLifetime = value.RefreshTokens.SlidingLifetime;
             options.RefreshTokenReuseLeeway = null; // see ReuseLeeway
             options.Scopes.UnionWith(value.Scopes.Keys);
+            options.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain);
 
             foreach (var key in keys.SigningKeys)
             {

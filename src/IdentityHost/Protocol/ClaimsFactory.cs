@@ -19,19 +19,31 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
     /// <summary>Private claim holding the UTC time of the original sign-in of a token family (Unix seconds).</summary>
     public const string FamilyCreatedClaim = "ih_family_created";
 
+    /// <summary>OIDC session id: the browser session a family was created in (authorization code flow only).</summary>
+    public const string SessionClaim = "sid";
+
     /// <summary>Identity of a user signing in for the first time in a family.</summary>
-    public async Task<ClaimsIdentity> CreateUserIdentityAsync(ApplicationUser user)
+    public async Task<ClaimsIdentity> CreateUserIdentityAsync(ApplicationUser user, string? sessionId = null)
     {
         var identity = await CreateIdentityCoreAsync(user);
         identity.SetClaim(FamilyCreatedClaim, time.GetUtcNow().ToUnixTimeSeconds());
+        if (!string.IsNullOrEmpty(sessionId))
+        {
+            identity.SetClaim(SessionClaim, sessionId);
+        }
+
         return identity;
     }
 
-    /// <summary>Identity of a user on refresh: fresh claims from the store, the family's sign-in time carried over.</summary>
+    /// <summary>
+    /// Identity of a user redeeming a code or refresh token: fresh claims from the store; the family's sign-in time,
+    /// session and security stamp carried over (a changed stamp is caught by the caller).
+    /// </summary>
     public async Task<ClaimsIdentity> RefreshUserIdentityAsync(ApplicationUser user, ClaimsPrincipal previous)
     {
         var identity = await CreateIdentityCoreAsync(user);
         identity.SetClaim(FamilyCreatedClaim, previous.GetClaim(FamilyCreatedClaim));
+        identity.SetClaim(SessionClaim, previous.GetClaim(SessionClaim));
         return identity;
     }
 
@@ -62,6 +74,7 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
     private static string[] GetDestinations(string claimType, IReadOnlyCollection<string> scopes) => claimType switch
     {
         Claims.Subject => [Destinations.AccessToken, Destinations.IdentityToken],
+        SessionClaim => [Destinations.IdentityToken],
         Claims.Name or Claims.PreferredUsername when scopes.Contains(Scopes.Profile) => [Destinations.IdentityToken],
         Claims.Email or Claims.EmailVerified when scopes.Contains(Scopes.Email) => [Destinations.IdentityToken],
         _ => [],

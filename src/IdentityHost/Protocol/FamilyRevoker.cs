@@ -10,8 +10,8 @@ public enum FamilyRevocationReason
     /// <summary>A client revoked one of the family's refresh tokens (RFC 7009).</summary>
     ClientRevocation,
 
-    /// <summary>The user was signed out everywhere.</summary>
-    SignOutEverywhere,
+    /// <summary>The user signed out of the browser session that created the family.</summary>
+    SignOut,
 }
 
 /// <summary>

@@ -15,10 +15,15 @@ public sealed class DiscoveryTests(IdentityHostFactory factory) : IClassFixture<
         Assert.EndsWith("/connect/introspect", document.GetProperty("introspection_endpoint").GetString());
         Assert.EndsWith("/connect/userinfo", document.GetProperty("userinfo_endpoint").GetString());
         Assert.EndsWith("/.well-known/jwks", document.GetProperty("jwks_uri").GetString());
+        Assert.EndsWith("/connect/authorize", document.GetProperty("authorization_endpoint").GetString());
+        Assert.EndsWith("/connect/endsession", document.GetProperty("end_session_endpoint").GetString());
+        Assert.Equal(["S256"], document.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(method => method.GetString()));
+        Assert.Equal(["code"], document.GetProperty("response_types_supported").EnumerateArray().Select(type => type.GetString()));
         var grants = document.GetProperty("grant_types_supported").EnumerateArray().Select(grant => grant.GetString()).ToList();
         Assert.Contains("password", grants);
         Assert.Contains("client_credentials", grants);
         Assert.Contains("refresh_token", grants);
+        Assert.Contains("authorization_code", grants);
         var scopes = document.GetProperty("scopes_supported").EnumerateArray().Select(scope => scope.GetString()).ToList();
         Assert.Contains("api", scopes);
         Assert.Contains("offline_access", scopes);
