@@ -34,6 +34,8 @@ public sealed class ServerProcess : IDisposable
 
     public int Id => process.Id;
 
+    public bool HasExited => process.HasExited;
+
     /// <summary>
     /// Starts <c>src/{project}</c>'s build output in the project folder (its content root, as with <c>dotnet run</c>),
     /// with <paramref name="environment"/> added to ours.
