@@ -17,8 +17,9 @@ try
     // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
     builder.AddTokenServer();
 
-    // The login page and browser session for the authorization code flow.
+    // The login page and browser session for the authorization code flow; CORS for browser clients' origins.
     builder.AddInteractiveSignIn();
+    builder.AddClientCors();
 
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();

@@ -21,6 +21,9 @@ try
     var app = builder.Build();
 
     app.UseSerilogRequestLogging();
+
+    // The sample SPA (static files) signs in with IdentityHost and calls this API.
+    app.MapSpa();
     app.UseAuthentication();
     app.UseAuthorization();
 

@@ -81,6 +81,7 @@ public static class TokenServerExtensions
     /// <summary>The request pipeline in front of the endpoints. Routing runs after the facade has rewritten its requests.</summary>
     public static WebApplication UseTokenServer(this WebApplication app)
     {
+        app.UseCors(CorsExtensions.PolicyName);
         app.UseMiddleware<ProtocolRequestGuard>();
         app.UseMiddleware<JsonTokenFacade>();
         app.UseRouting();
