@@ -45,12 +45,13 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
     /// <summary>Every log line the server wrote.</summary>
     public LogCapture Logs { get; } = new();
 
-    public string ConnectionString => $"Data Source={Path.Combine(Folder.Path, "identityhost.db")}";
+    public string ConnectionString => Folder.ConnectionString;
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
         builder.UseContentRoot(RepositoryLayout.ProjectFolder("src/IdentityHost"));
+        builder.UseSetting("Database:Provider", Folder.Provider);
         builder.UseSetting("ConnectionStrings:IdentityHost", ConnectionString);
         builder.UseSetting("IdentityHost:KeysPath", Folder.KeysPath);
         foreach (var (key, value) in Settings)
@@ -88,16 +89,35 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
     }
 }
 
-/// <summary>A temporary folder with the database file and a <c>keys</c> subfolder; deleted on dispose.</summary>
+/// <summary>
+/// A temporary folder with a <c>keys</c> subfolder, and the test's database: a SQLite file in the folder, or — when
+/// <see cref="TestDatabase.Provider"/> is PostgreSQL — a database of its own on the test server. Both are deleted on
+/// dispose.
+/// </summary>
 public sealed class TestFolder : IDisposable
 {
     public string Path { get; } = Directory.CreateTempSubdirectory("identityhost-tests-").FullName;
 
     public string KeysPath => System.IO.Path.Combine(Path, "keys");
 
+    /// <summary><c>Sqlite</c> or <c>Postgres</c>, as the server's <c>Database:Provider</c>.</summary>
+    public string Provider { get; } = TestDatabase.Provider;
+
+    /// <summary>The server's <c>ConnectionStrings:IdentityHost</c>; IdentityHost creates the database on first start.</summary>
+    public string ConnectionString => Provider == TestDatabase.Postgres
+        ? TestDatabase.PostgresConnectionString(DatabaseName)
+        : $"Data Source={System.IO.Path.Combine(Path, "identityhost.db")}";
+
+    private string DatabaseName { get; } = "ih_test_" + Guid.NewGuid().ToString("N")[..12];
+
     public void Dispose()
     {
         SqliteConnection.ClearAllPools();
+        if (Provider == TestDatabase.Postgres)
+        {
+            TestDatabase.DropPostgresDatabase(DatabaseName);
+        }
+
         try
         {
             Directory.Delete(Path, recursive: true);

@@ -86,7 +86,8 @@ public sealed class RunningStack : IDisposable
         {
             ["ASPNETCORE_URLS"] = options.IdentityHostUrl,
             ["IdentityHost__Issuer"] = options.IdentityHostUrl + "/",
-            ["ConnectionStrings__IdentityHost"] = $"Data Source={Path.Combine(folder.Path, "identityhost.db")}",
+            ["Database__Provider"] = folder.Provider,
+            ["ConnectionStrings__IdentityHost"] = folder.ConnectionString,
             ["IdentityHost__KeysPath"] = folder.KeysPath,
         };
         return With(environment, options.IdentityHostEnvironment);

@@ -8,6 +8,8 @@ public sealed class DatabaseOptions
 
     /// <summary><c>Sqlite</c> (embedded, the default) or <c>Postgres</c>.</summary>
     public string Provider { get; set; } = DatabaseProviders.Sqlite;
+
+    public bool IsPostgres => string.Equals(Provider, DatabaseProviders.Postgres, StringComparison.OrdinalIgnoreCase);
 }
 
 public static class DatabaseProviders

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -146,12 +147,25 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
     }
 }
 
-/// <summary>Rejects unknown database providers with a message naming the setting.</summary>
-public sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+/// <summary>Rejects unknown database providers and a PostgreSQL set-up without a connection string.</summary>
+public sealed class DatabaseOptionsValidator(IConfiguration configuration) : IValidateOptions<DatabaseOptions>
 {
-    public ValidateOptionsResult Validate(string? name, DatabaseOptions options) =>
-        options.Provider == DatabaseProviders.Sqlite
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(
-                $"{DatabaseOptions.SectionName}:Provider is '{options.Provider}'; this build supports '{DatabaseProviders.Sqlite}'.");
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    {
+        if (string.Equals(options.Provider, DatabaseProviders.Sqlite, StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Success;
+        }
+
+        if (!string.Equals(options.Provider, DatabaseProviders.Postgres, StringComparison.OrdinalIgnoreCase))
+        {
+            return ValidateOptionsResult.Fail(
+                $"{DatabaseOptions.SectionName}:Provider is '{options.Provider}'; use '{DatabaseProviders.Sqlite}' or '{DatabaseProviders.Postgres}'.");
+        }
+
+        return string.IsNullOrWhiteSpace(configuration.GetConnectionString(DatabaseOptions.ConnectionStringName))
+            ? ValidateOptionsResult.Fail(
+                $"{DatabaseOptions.SectionName}:Provider is '{DatabaseProviders.Postgres}', so ConnectionStrings:{DatabaseOptions.ConnectionStringName} must be a PostgreSQL connection string (Host=…;Database=…;Username=…;Password=…).")
+            : ValidateOptionsResult.Success;
+    }
 }

@@ -1,8 +1,10 @@
 using IdentityHost.Configuration;
 using IdentityHost.Storage;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace IdentityHost.Hosting;
 
@@ -14,16 +16,26 @@ public static class StorageExtensions
         builder.Services.AddOptions<DatabaseOptions>()
             .Bind(builder.Configuration.GetSection(DatabaseOptions.SectionName))
             .ValidateOnStart();
-        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
 
-        builder.Services.AddDbContext<ApplicationDbContext>((services, options) =>
-        {
-            var environment = services.GetRequiredService<IHostEnvironment>();
-            var configured = services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName);
-            options.UseSqlite(ResolveSqliteConnectionString(configured, environment.ContentRootPath))
-                .AddInterceptors(new SqliteConnectionInterceptor())
-                .UseOpenIddict();
-        });
+        // Each engine has its own context type, hence its own migration set; everything else asks for ApplicationDbContext,
+        // resolved from the validated Database:Provider.
+        builder.Services.AddDbContext<SqliteDbContext>((services, options) => options
+            .UseSqlite(ResolveSqliteConnectionString(ConnectionString(services), services.GetRequiredService<IHostEnvironment>().ContentRootPath))
+            .AddInterceptors(new SqliteConnectionInterceptor())
+            .UseOpenIddict());
+        builder.Services.AddDbContext<PostgresDbContext>((services, options) => options
+            .UseNpgsql(ConnectionString(services))
+            .UseOpenIddict());
+        builder.Services.AddScoped<ApplicationDbContext>(services =>
+            services.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres
+                ? services.GetRequiredService<PostgresDbContext>()
+                : services.GetRequiredService<SqliteDbContext>());
+
+        // Data Protection keys (cookies, antiforgery, Identity tokens) live in the database, shared by every instance.
+        builder.Services.AddDataProtection()
+            .SetApplicationName("IdentityHost")
+            .PersistKeysToDbContext<ApplicationDbContext>();
 
         builder.Services.AddIdentityCore<ApplicationUser>(options =>
             {
@@ -37,6 +49,9 @@ public static class StorageExtensions
 
         return builder;
     }
+
+    private static string? ConnectionString(IServiceProvider services) =>
+        services.GetRequiredService<IConfiguration>().GetConnectionString(DatabaseOptions.ConnectionStringName);
 
     /// <summary>
     /// The configured connection string, or a file under the repo-root <c>data/</c>; a relative <c>Data Source</c> is

@@ -40,11 +40,15 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
         await using var scope = services.CreateAsyncScope();
         var db = OpenDatabase(scope.ServiceProvider);
 
-        // WAL lets readers proceed while one writer commits.
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        if (db.Database.IsSqlite())
+        {
+            // WAL lets readers proceed while one writer commits. (MigrateAsync creates a missing PostgreSQL database.)
+            await db.Database.OpenConnectionAsync(cancellationToken);
+            await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+            await db.Database.CloseConnectionAsync();
+        }
+
         await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.CloseConnectionAsync();
     }
 
     private static ApplicationDbContext OpenDatabase(IServiceProvider provider)

@@ -1,15 +1,29 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace IdentityHost.Storage;
 
-/// <summary>Users (ASP.NET Core Identity) and OpenIddict's applications, authorizations, scopes and tokens.</summary>
-public sealed class ApplicationDbContext(DbContextOptions<ApplicationDbContext> options)
-    : IdentityDbContext<ApplicationUser>(options)
+/// <summary>
+/// Users (ASP.NET Core Identity), OpenIddict's applications, authorizations, scopes and tokens, and the ASP.NET Core
+/// Data Protection key ring (shared by every instance). Each database engine has a subclass of its own, so each keeps
+/// its own migration set (<see cref="SqliteDbContext"/>, <see cref="PostgresDbContext"/>).
+/// </summary>
+public abstract class ApplicationDbContext(DbContextOptions options)
+    : IdentityDbContext<ApplicationUser>(options), IDataProtectionKeyContext
 {
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
+        builder.Entity<DataProtectionKey>();
     }
 }
+
+/// <summary>The embedded default; migrations in <c>Storage/Migrations/Sqlite</c>.</summary>
+public sealed class SqliteDbContext(DbContextOptions<SqliteDbContext> options) : ApplicationDbContext(options);
+
+/// <summary>For several instances on one database; migrations in <c>Storage/Migrations/Postgres</c>.</summary>
+public sealed class PostgresDbContext(DbContextOptions<PostgresDbContext> options) : ApplicationDbContext(options);

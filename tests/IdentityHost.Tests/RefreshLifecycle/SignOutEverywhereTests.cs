@@ -17,6 +17,7 @@ public sealed class SignOutEverywhereTests(IdentityHostFactory factory) : IClass
 
         using var command = ServerProcess.Start("IdentityHost", new Dictionary<string, string?>
         {
+            ["Database__Provider"] = factory.Folder.Provider,
             ["ConnectionStrings__IdentityHost"] = factory.ConnectionString,
             ["IdentityHost__KeysPath"] = factory.Folder.KeysPath,
         }, "revoke", "--user", user);
@@ -35,6 +36,7 @@ public sealed class SignOutEverywhereTests(IdentityHostFactory factory) : IClass
         _ = factory.Services;
         using var command = ServerProcess.Start("IdentityHost", new Dictionary<string, string?>
         {
+            ["Database__Provider"] = factory.Folder.Provider,
             ["ConnectionStrings__IdentityHost"] = factory.ConnectionString,
             ["IdentityHost__KeysPath"] = factory.Folder.KeysPath,
         }, "revoke", "--user", "nobody-at-all");
