@@ -2,7 +2,6 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.WebUtilities;
 
 namespace IdentityHost.Testing;
@@ -11,11 +10,19 @@ namespace IdentityHost.Testing;
 /// A browser's view of the authorization code flow over real HTTP: its own cookie jar, no automatic redirects, the
 /// login form posted with its antiforgery token, and PKCE done as an SPA would.
 /// </summary>
-public sealed partial class BrowserSession(IdentityHostFactory factory)
+public sealed partial class BrowserSession(IdentityHostFactory factory, CookieContainer? cookies = null)
 {
     public const string SpaRedirectUri = "http://localhost:5002/callback.html";
 
-    public HttpClient Http { get; } = factory.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    /// <summary>The cookie jar; hand it to a session on another instance to continue the same browser session there.</summary>
+    public CookieContainer Cookies { get; } = cookies ?? new CookieContainer();
+
+    public HttpClient Http => http ??= new HttpClient(new CookieJarHandler(Cookies) { InnerHandler = factory.Server.CreateHandler() })
+    {
+        BaseAddress = factory.Server.BaseAddress,
+    };
+
+    private HttpClient? http;
 
     public string CodeVerifier { get; } = Base64Url(RandomNumberGenerator.GetBytes(32));
 
@@ -91,6 +98,30 @@ public sealed partial class BrowserSession(IdentityHostFactory factory)
             ["redirect_uri"] = SpaRedirectUri,
             ["code_verifier"] = verifier ?? CodeVerifier,
         });
+
+    /// <summary>Sends the jar's cookies and stores the ones the server sets, like a browser (no redirects followed).</summary>
+    private sealed class CookieJarHandler(CookieContainer jar) : DelegatingHandler
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var header = jar.GetCookieHeader(request.RequestUri!);
+            if (header.Length > 0)
+            {
+                request.Headers.Add("Cookie", header);
+            }
+
+            var response = await base.SendAsync(request, cancellationToken);
+            if (response.Headers.TryGetValues("Set-Cookie", out var values))
+            {
+                foreach (var value in values)
+                {
+                    jar.SetCookies(request.RequestUri!, value);
+                }
+            }
+
+            return response;
+        }
+    }
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 

@@ -96,12 +96,20 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
 /// </summary>
 public sealed class TestFolder : IDisposable
 {
+    public TestFolder()
+        : this(TestDatabase.Provider)
+    {
+    }
+
+    /// <summary>A folder whose database is on <paramref name="provider"/> whatever the test run's default.</summary>
+    public TestFolder(string provider) => Provider = provider;
+
     public string Path { get; } = Directory.CreateTempSubdirectory("identityhost-tests-").FullName;
 
     public string KeysPath => System.IO.Path.Combine(Path, "keys");
 
     /// <summary><c>Sqlite</c> or <c>Postgres</c>, as the server's <c>Database:Provider</c>.</summary>
-    public string Provider { get; } = TestDatabase.Provider;
+    public string Provider { get; }
 
     /// <summary>The server's <c>ConnectionStrings:IdentityHost</c>; IdentityHost creates the database on first start.</summary>
     public string ConnectionString => Provider == TestDatabase.Postgres

@@ -19,7 +19,7 @@ public sealed class KeyRotationTests
             before = await first.CreateTokenClient().PasswordAsync();
         }
 
-        KeyRing.Generate(folder.KeysPath, DateTimeOffset.UtcNow.AddSeconds(1));
+        KeyFiles.Generate(folder.KeysPath, DateTimeOffset.UtcNow.AddSeconds(1));
         using var restarted = new IdentityHostFactory { Folder = folder };
         using var api = new SampleApiFactory(restarted);
         var client = restarted.CreateTokenClient();
@@ -40,9 +40,9 @@ public sealed class KeyRotationTests
     {
         using var folder = new TestFolder();
         var start = DateTimeOffset.UtcNow;
-        KeyRing.Generate(folder.KeysPath, start.AddHours(-3));
-        KeyRing.Generate(folder.KeysPath, start.AddHours(-2));
-        KeyRing.Generate(folder.KeysPath, start.AddMinutes(-10));
+        KeyFiles.Generate(folder.KeysPath, start.AddHours(-3));
+        KeyFiles.Generate(folder.KeysPath, start.AddHours(-2));
+        KeyFiles.Generate(folder.KeysPath, start.AddMinutes(-10));
         using var host = new IdentityHostFactory { Folder = folder };
 
         var kids = await PublishedKidsAsync(host);

@@ -16,7 +16,7 @@ public static class AdminCommands
         Usage:
           IdentityHost                          run the token server
           IdentityHost revoke --user <name|id>  sign a user out everywhere (revoke all their token families)
-          IdentityHost keys rotate              create a new signing key and encryption key; restart the servers to use them
+          IdentityHost keys rotate              create a new signing key and encryption key (running servers pick them up)
           IdentityHost keys list                list the keys and which one signs
         """;
 
@@ -35,7 +35,7 @@ public static class AdminCommands
             case ["keys", "rotate"]:
                 var rotated = services.GetRequiredService<KeyRing>().Rotate();
                 Console.WriteLine($"Created signing key {rotated} in {services.GetRequiredService<KeyRing>().Directory}.");
-                Console.WriteLine("Restart every IdentityHost instance to sign with it; the previous keys stay published and usable for decryption.");
+                Console.WriteLine("Running instances sharing this folder switch to it within IdentityHost:Keys:ReloadInterval (1 minute by default); the previous keys stay published and usable for decryption.");
                 return 0;
 
             case ["keys", "list"]:

@@ -23,6 +23,9 @@ public sealed class IdentityHostOptions
     /// <summary>API scopes, keyed by scope name, with the audiences (resources) they grant. Standard OIDC scopes need no entry.</summary>
     public Dictionary<string, ScopeOptions> Scopes { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>Signing/encryption key reloading.</summary>
+    public KeyOptions Keys { get; set; } = new();
+
     /// <summary>Periodic deletion of dead tokens and authorizations.</summary>
     public CleanupOptions Cleanup { get; set; } = new();
 
@@ -40,6 +43,12 @@ public sealed class RefreshTokenOptions
 
     /// <summary>Grace period in which the token just rotated may be presented again (a lost response). Defaults to zero.</summary>
     public TimeSpan ReuseLeeway { get; set; } = TimeSpan.Zero;
+}
+
+public sealed class KeyOptions
+{
+    /// <summary>How often the keys folder is re-read for keys rotated by another instance. Defaults to 1 minute.</summary>
+    public TimeSpan ReloadInterval { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 public sealed class CleanupOptions

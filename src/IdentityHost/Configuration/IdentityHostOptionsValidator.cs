@@ -37,6 +37,11 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{Prefix}:RefreshTokens:ReuseLeeway must not be negative.");
         }
 
+        if (options.Keys.ReloadInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{Prefix}:Keys:ReloadInterval must be positive.");
+        }
+
         if (options.Cleanup.Interval <= TimeSpan.Zero)
         {
             errors.Add($"{Prefix}:Cleanup:Interval must be positive.");

@@ -22,8 +22,9 @@ public static class TokenServerExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<IdentityHostOptions>, IdentityHostOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<KeyRing>();
+        services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
+        services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
         services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
@@ -98,6 +99,14 @@ public static class TokenServerExtensions
         app.MapUserInfoEndpoint();
         app.MapRazorPages();
         return app;
+    }
+
+    /// <summary>When the key ring changes, OpenIddict's options are rebuilt with the new credentials.</summary>
+    private sealed class KeyRingChangeTokenSource(KeyRing keys) : IOptionsChangeTokenSource<OpenIddictServerOptions>
+    {
+        public string Name => Options.DefaultName;
+
+        public Microsoft.Extensions.Primitives.IChangeToken GetChangeToken() => keys.GetChangeToken();
     }
 
     /// <summary>Issuer, lifetimes, scopes and key material come from validated settings and the key ring.</summary>
