@@ -10,7 +10,8 @@ namespace IdentityHost.Protocol;
 /// just rotated once more within the leeway. Only the most recently spent token of the family qualifies, and only while
 /// its successor was never used; the successor (which the client never received) is revoked, so the family still has
 /// exactly one live refresh token. Revoking the successor is the concurrency gate: of two simultaneous retries, only
-/// the one whose revocation wins is accepted.
+/// the one whose revocation wins is accepted. A token spent by a server that died before storing its successor is
+/// accepted the same way, so a crash mid-refresh does not log the client out.
 /// </summary>
 public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
 {
@@ -41,6 +42,13 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
             {
                 return false; // another token of the family was spent as late or later: this one is not the latest.
             }
+        }
+
+        // No successor at all: the server stopped (crashed) after spending the token but before storing its successor.
+        // Accept; StrictRefreshTokenRedemption's concurrency-checked write still lets only one concurrent retry through.
+        if (successors.Count == 0)
+        {
+            return true;
         }
 
         // Revoking the successor is the gate; then the rest of the lost response (its access token) goes too, and
