@@ -36,6 +36,31 @@ public sealed class KeyRotationTests
     }
 
     [Fact]
+    public async Task MigrationToES256_PublishesBothKeys_AndTheApiAcceptsBoth()
+    {
+        using var folder = new TestFolder();
+        ProtocolResponse before;
+        using (var rsaHost = new IdentityHostFactory { Folder = folder })
+        {
+            before = await rsaHost.CreateTokenClient().PasswordAsync();
+        }
+
+        KeyFiles.Generate(folder.KeysPath, DateTimeOffset.UtcNow.AddSeconds(1), "ES256");
+        using var ecHost = new IdentityHostFactory { Folder = folder, Settings = { ["IdentityHost:SigningAlgorithm"] = "ES256" } };
+        using var api = new SampleApiFactory(ecHost);
+
+        var after = await ecHost.CreateTokenClient().RefreshAsync(before.RefreshToken);
+
+        Assert.Equal("RS256", Jwt.Header(before.AccessToken).GetProperty("alg").GetString());
+        Assert.Equal("ES256", Jwt.Header(after.AccessToken).GetProperty("alg").GetString());
+        var jwks = JsonDocument.Parse(await ecHost.CreateClient().GetStringAsync("/.well-known/jwks")).RootElement.GetProperty("keys");
+        Assert.Equal(["EC", "RSA"], jwks.EnumerateArray().Select(key => key.GetProperty("kty").GetString()));
+        Assert.False(jwks[0].TryGetProperty("d", out _));
+        Assert.Equal(HttpStatusCode.OK, await CallApiAsync(api, before.AccessToken));
+        Assert.Equal(HttpStatusCode.OK, await CallApiAsync(api, after.AccessToken));
+    }
+
+    [Fact]
     public async Task ReplacedKey_IsRetiredFromJwksOnceItsTokensHaveExpired()
     {
         using var folder = new TestFolder();

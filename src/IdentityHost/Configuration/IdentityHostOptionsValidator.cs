@@ -24,6 +24,11 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{Prefix}:Issuer must be an absolute http(s) URI without a query string.");
         }
 
+        if (options.SigningAlgorithm is not ("RS256" or "ES256"))
+        {
+            errors.Add($"{Prefix}:SigningAlgorithm is '{options.SigningAlgorithm}'; use RS256 or ES256.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.KeysPath))
         {
             errors.Add($"{Prefix}:KeysPath must not be empty.");

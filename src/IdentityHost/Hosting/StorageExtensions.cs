@@ -20,11 +20,12 @@ public static class StorageExtensions
 
         // Each engine has its own context type, hence its own migration set; everything else asks for ApplicationDbContext,
         // resolved from the validated Database:Provider.
-        builder.Services.AddDbContext<SqliteDbContext>((services, options) => options
+        // Pooled: a refresh creates one context per request, and pooling saves building its services every time.
+        builder.Services.AddDbContextPool<SqliteDbContext>((services, options) => options
             .UseSqlite(ResolveSqliteConnectionString(ConnectionString(services), services.GetRequiredService<IHostEnvironment>().ContentRootPath))
             .AddInterceptors(new SqliteConnectionInterceptor())
             .UseOpenIddict());
-        builder.Services.AddDbContext<PostgresDbContext>((services, options) => options
+        builder.Services.AddDbContextPool<PostgresDbContext>((services, options) => options
             .UseNpgsql(ConnectionString(services))
             .UseOpenIddict());
         builder.Services.AddScoped<ApplicationDbContext>(services =>

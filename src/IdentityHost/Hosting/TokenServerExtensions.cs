@@ -25,11 +25,18 @@ public static class TokenServerExtensions
         services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
+        services.AddSingleton<SecretCheckCache>();
         services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()
-            .AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>())
+            .AddCore(options =>
+            {
+                options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+
+                // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
+                options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
+            })
             .AddServer(options =>
             {
                 // Duende-style paths, so clients written for IdentityServer find everything where they expect it.
@@ -124,7 +131,7 @@ public static class TokenServerExtensions
 
             foreach (var key in keys.SigningKeys)
             {
-                options.SigningCredentials.Add(new SigningCredentials(key, SecurityAlgorithms.RsaSha256));
+                options.SigningCredentials.Add(new SigningCredentials(key, KeyFiles.AlgorithmOf(key)));
             }
 
             foreach (var key in keys.EncryptionKeys)

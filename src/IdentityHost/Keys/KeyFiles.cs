@@ -18,14 +18,20 @@ public static class KeyFiles
     private static readonly string[] StampFormats = [StampFormat, "yyyyMMdd'T'HHmmss'Z'"];
 
     /// <summary>Creates a new signing key and a new encryption key in <paramref name="directory"/>; returns the signing key file.</summary>
-    public static string Generate(string directory, DateTimeOffset now)
+    public static string Generate(string directory, DateTimeOffset now, string algorithm = SecurityAlgorithms.RsaSha256)
     {
         CreatePrivateDirectory(directory);
         var stamp = now.UtcDateTime.ToString(StampFormat, CultureInfo.InvariantCulture);
 
         var signingFile = Path.Combine(directory, SigningPrefix + stamp + SigningExtension);
-        using (var rsa = RSA.Create(2048))
+        if (algorithm == SecurityAlgorithms.EcdsaSha256)
         {
+            using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            WritePrivateFile(signingFile, ecdsa.ExportPkcs8PrivateKeyPem());
+        }
+        else
+        {
+            using var rsa = RSA.Create(2048);
             WritePrivateFile(signingFile, rsa.ExportPkcs8PrivateKeyPem());
         }
 
@@ -49,18 +55,28 @@ public static class KeyFiles
             : throw new InvalidOperationException($"The keys folder '{directory}' holds encryption keys but no signing key ({SigningPrefix}*{SigningExtension}). Restore it from a backup, or empty the folder to start over (every outstanding token is then lost).");
     }
 
-    public static RsaSecurityKey ReadSigningKey(string file)
+    /// <summary>An RSA (RS256, at least 2048 bits) or P-256 ECDSA (ES256) private key; its kid is the RFC 7638 thumbprint.</summary>
+    public static AsymmetricSecurityKey ReadSigningKey(string file)
     {
         try
         {
-            var rsa = RSA.Create();
-            rsa.ImportFromPem(File.ReadAllText(file));
-            if (rsa.KeySize < 2048)
+            var pem = File.ReadAllText(file);
+            AsymmetricSecurityKey key;
+            try
             {
-                throw new CryptographicException($"the RSA key has {rsa.KeySize} bits; at least 2048 are required");
+                var rsa = RSA.Create();
+                rsa.ImportFromPem(pem);
+                key = rsa.KeySize >= 2048 ? new RsaSecurityKey(rsa)
+                    : throw new CryptographicException($"the RSA key has {rsa.KeySize} bits; at least 2048 are required");
+            }
+            catch (CryptographicException) when (!pem.Contains("RSA", StringComparison.Ordinal))
+            {
+                var ecdsa = ECDsa.Create();
+                ecdsa.ImportFromPem(pem);
+                key = ecdsa.KeySize == 256 ? new ECDsaSecurityKey(ecdsa)
+                    : throw new CryptographicException($"the ECDSA key is on a {ecdsa.KeySize}-bit curve; P-256 is required");
             }
 
-            var key = new RsaSecurityKey(rsa);
             key.KeyId = Base64UrlEncoder.Encode(key.ComputeJwkThumbprint());
             return key;
         }
@@ -69,6 +85,9 @@ public static class KeyFiles
             throw new InvalidOperationException($"The signing key file '{file}' cannot be read ({ex.Message}). Restore it from a backup; IdentityHost does not replace a broken key silently.", ex);
         }
     }
+
+    /// <summary>The JWS algorithm a signing key is used with: RS256 for RSA, ES256 for P-256.</summary>
+    public static string AlgorithmOf(SecurityKey key) => key is ECDsaSecurityKey ? SecurityAlgorithms.EcdsaSha256 : SecurityAlgorithms.RsaSha256;
 
     private static DateTimeOffset ParseStamp(string file, string prefix)
     {

@@ -20,6 +20,7 @@ public sealed class KeyRing : IDisposable
 
     private readonly TimeProvider time;
     private readonly TimeSpan retireAfter;
+    private readonly string algorithm;
     private readonly ILogger<KeyRing> logger;
     private readonly Lock gate = new();
     private KeySet current;
@@ -29,6 +30,7 @@ public sealed class KeyRing : IDisposable
     {
         this.time = time;
         this.logger = logger;
+        algorithm = options.Value.SigningAlgorithm;
         Directory = RepositoryPaths.Resolve(environment.ContentRootPath, options.Value.KeysPath);
 
         // A replaced signing key is published until every access token it signed has expired.
@@ -40,8 +42,8 @@ public sealed class KeyRing : IDisposable
 
         if (!System.IO.Directory.Exists(Directory) || !KeyFiles.ListKeyFiles(Directory).Any())
         {
-            KeyFiles.Generate(Directory, time.GetUtcNow());
-            logger.LogInformation("Generated a new RSA signing key and encryption key in {KeysPath}", Directory);
+            KeyFiles.Generate(Directory, time.GetUtcNow(), algorithm);
+            logger.LogInformation("Generated a new {Algorithm} signing key and encryption key in {KeysPath}", algorithm, Directory);
         }
 
         current = Load();
@@ -97,7 +99,7 @@ public sealed class KeyRing : IDisposable
     /// <remarks>Running instances pick them up within <c>IdentityHost:Keys:ReloadInterval</c>.</remarks>
     public string Rotate()
     {
-        var file = KeyFiles.Generate(Directory, time.GetUtcNow());
+        var file = KeyFiles.Generate(Directory, time.GetUtcNow(), algorithm);
         return KeyFiles.ReadSigningKey(file).KeyId;
     }
 
@@ -110,7 +112,7 @@ public sealed class KeyRing : IDisposable
             var state = ReferenceEquals(key, keys.SigningKeys[0]) ? "active: signs new tokens"
                 : keys.SigningKeys.Contains(key) ? "published: validates tokens it signed"
                 : "retired: no longer published";
-            yield return $"{Path.GetFileName(file)}  kid={key.KeyId}  created={created:u}  {state}";
+            yield return $"{Path.GetFileName(file)}  {KeyFiles.AlgorithmOf(key)}  kid={key.KeyId}  created={created:u}  {state}";
         }
 
         foreach (var key in keys.EncryptionKeys)
