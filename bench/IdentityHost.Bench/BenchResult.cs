@@ -11,6 +11,12 @@ internal sealed record LatencySummary(int Count, double Mean, double P50, double
 /// <summary>The server process seen through /proc during the measured window.</summary>
 internal sealed record ServerUsage(int Pid, double CpuSeconds, double OkPerCpuSecond, double CpuCores, double PeakRssMb, double VmHwmMb);
 
+/// <summary>
+/// The whole machine during the measured window: how many cores were busy, and how many of them were used neither
+/// by the server nor by the load generator (other processes: a noisy neighbour makes every other number suspect).
+/// </summary>
+internal sealed record MachineUsage(int Cores, double BusyCores, double OtherCores);
+
 /// <summary>Refresh chains: seeded by the password grant, re-seeded after a failure, and how many broke.</summary>
 internal sealed record ChainSummary(int Seeded, int Reseeded, int BrokenDuringRun, int BrokenAtVerification)
 {
@@ -58,6 +64,8 @@ internal sealed record BenchResult
     /// <summary>CPU seconds the load generator itself used in the window (it shares the machine with the server).</summary>
     public double ClientCpuSeconds { get; init; }
 
+    public MachineUsage? Machine { get; init; }
+
     public ChainSummary? Chains { get; init; }
 
     /// <summary>True when the hard time limit stopped the run before it finished.</summary>
@@ -92,6 +100,11 @@ internal sealed record BenchResult
         }
 
         text.AppendLine(CultureInfo.InvariantCulture, $"  client CPU      {F(ClientCpuSeconds)} s  ({F(ClientCpuSeconds / Math.Max(DurationSeconds, 1e-9))} cores, the load generator itself)");
+        if (Machine is { } machine)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"  machine         {F(machine.BusyCores)} of {machine.Cores} cores busy; {F(machine.OtherCores)} used by other processes{(machine.OtherCores > 0.25 ? "  (noisy: numbers are suspect)" : "")}");
+        }
+
         if (Chains is { } chains)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"  chains          {chains.Seeded} seeded, {chains.Reseeded} re-seeded after a failure");

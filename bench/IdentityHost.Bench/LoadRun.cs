@@ -43,7 +43,7 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
             aborted = true;
         }
 
-        var (server, clientCpu) = await monitor;
+        var (server, clientCpu, machine) = await monitor;
         var ok = recorders.Sum(r => r.Ok);
         return new BenchResult
         {
@@ -60,6 +60,7 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
             LatencyMs = Recorder.Summarise(recorders),
             Server = server is null ? null : server with { OkPerCpuSecond = server.CpuSeconds > 0 ? ok / server.CpuSeconds : 0 },
             ClientCpuSeconds = clientCpu,
+            Machine = machine,
             Chains = chainSummary,
             Aborted = aborted,
         };
@@ -87,10 +88,10 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
     }
 
     /// <summary>
-    /// Server CPU (and the generator's own) at the window's edges, and the server's RSS sampled through it.
+    /// Server CPU (and the generator's own, and the machine's) at the window's edges, and the server's RSS sampled through it.
     /// Returns no server usage when no PID was given or the process vanished.
     /// </summary>
-    private async Task<(ServerUsage? Server, double ClientCpuSeconds)> MonitorAsync(Window window, CancellationToken cancellationToken)
+    private async Task<(ServerUsage? Server, double ClientCpuSeconds, MachineUsage? Machine)> MonitorAsync(Window window, CancellationToken cancellationToken)
     {
         using var self = Process.GetCurrentProcess();
         try
@@ -99,6 +100,7 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
             var serverCpu = probe?.CpuSeconds() ?? 0;
             self.Refresh();
             var clientCpu = self.TotalProcessorTime;
+            var machineBusy = ServerProbe.MachineBusySeconds();
             var measuredFrom = Stopwatch.GetTimestamp();
             var peakRss = 0.0;
             while (!window.IsOver)
@@ -111,23 +113,25 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
             serverCpu = (probe?.CpuSeconds() ?? 0) - serverCpu;
             self.Refresh();
             var clientSeconds = (self.TotalProcessorTime - clientCpu).TotalSeconds;
+            machineBusy = ServerProbe.MachineBusySeconds() - machineBusy;
             var elapsed = Stopwatch.GetElapsedTime(measuredFrom).TotalSeconds;
+            var machine = new MachineUsage(Environment.ProcessorCount, machineBusy / elapsed, Math.Max(0, machineBusy - serverCpu - clientSeconds) / elapsed);
             if (probe is null)
             {
-                return (null, clientSeconds);
+                return (null, clientSeconds, machine);
             }
 
             var (rss, hwm) = probe.Memory();
-            return (new ServerUsage(probe.Pid, serverCpu, 0, serverCpu / elapsed, Math.Max(peakRss, rss), hwm), clientSeconds);
+            return (new ServerUsage(probe.Pid, serverCpu, 0, serverCpu / elapsed, Math.Max(peakRss, rss), hwm), clientSeconds, machine);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             await Console.Error.WriteLineAsync($"warning: cannot read /proc/{probe?.Pid} any more ({ex.Message}); did the server exit?");
-            return (null, 0);
+            return (null, 0, null);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            return (null, 0);
+            return (null, 0, null);
         }
     }
 }

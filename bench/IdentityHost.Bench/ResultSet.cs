@@ -15,6 +15,7 @@ internal sealed record Aggregate(
     double? OkPerCpuSecond,
     double? ServerCores,
     double? PeakRssMb,
+    double? OtherCores,
     long Errors,
     int? BrokenChains,
     IReadOnlyList<BenchResult> Results);
@@ -70,6 +71,7 @@ internal static class ResultSet
             servers.Count == 0 ? null : Median(servers.Select(s => s.OkPerCpuSecond)),
             servers.Count == 0 ? null : Median(servers.Select(s => s.CpuCores)),
             servers.Count == 0 ? null : servers.Max(s => s.PeakRssMb),
+            runs.Any(r => r.Machine is not null) ? Median(runs.Where(r => r.Machine is not null).Select(r => r.Machine!.OtherCores)) : null,
             runs.Sum(r => r.ErrorCount),
             chains.Count == 0 ? null : chains.Sum(c => c.Broken),
             runs);

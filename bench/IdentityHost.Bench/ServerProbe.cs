@@ -48,6 +48,18 @@ internal sealed class ServerProbe(int pid)
         return (rss, hwm);
     }
 
+    /// <summary>
+    /// Busy CPU seconds of the whole machine so far, all cores together, from the first line of <c>/proc/stat</c>
+    /// (user, nice, system, irq, softirq and steal; idle and iowait are not busy).
+    /// </summary>
+    public static double MachineBusySeconds()
+    {
+        using var reader = new StreamReader("/proc/stat");
+        var fields = (reader.ReadLine() ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        long Field(int index) => fields.Length > index ? long.Parse(fields[index], CultureInfo.InvariantCulture) : 0;
+        return (Field(1) + Field(2) + Field(3) + Field(6) + Field(7) + Field(8)) / (double)TicksPerSecond;
+    }
+
     private static double KilobytesToMb(string line) =>
         long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), CultureInfo.InvariantCulture) / 1024.0;
 
