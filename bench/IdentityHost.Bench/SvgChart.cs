@@ -20,12 +20,15 @@ internal static class SvgChart
         var height = Top + PanelHeight + Bottom + (20 * modes.Length);
         var runs = aggregates.Max(a => a.Runs);
         var date = aggregates.SelectMany(a => a.Results).Min(r => r.StartedAt);
+        var machines = aggregates.SelectMany(a => a.Results).Select(r => r.Machine).OfType<MachineUsage>().ToList();
+        var noiseText = machines.Count == 0 ? ""
+            : string.Create(CultureInfo.InvariantCulture, $" · other processes used {ResultSet.Median(machines.Select(m => m.OtherCores)):F2} of {machines[0].Cores} cores (median)");
 
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture, $"""<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="13">""").Append('\n');
         svg.Append(CultureInfo.InvariantCulture, $"""<rect width="{width}" height="{height}" fill="white"/>""").Append('\n');
         Text(svg, width / 2.0, 28, "IdentityHost POST /connect/token under closed-loop load", 18, "middle", "bold");
-        Text(svg, width / 2.0, 50, $"median of up to {runs} run(s) per point (dots: single runs) · {date:yyyy-MM-dd} · load generator and server on the same machine", 12, "middle");
+        Text(svg, width / 2.0, 50, $"median of up to {runs} run(s) per point (dots: single runs) · {date:yyyy-MM-dd} · load generator and server on one machine{noiseText}", 12, "middle");
 
         Panel(svg, Left, "successful requests per second", aggregates, levels, modes, a => a.OkPerSecond, r => r.OkPerSecond, "N0");
         Panel(svg, Left + PanelWidth + Gap, "p99 latency (ms)", aggregates, levels, modes, a => a.P99, r => r.LatencyMs.P99, "N1");
