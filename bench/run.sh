@@ -7,7 +7,7 @@
 # Builds IdentityHost in Release, starts it on a throwaway SQLite database and keys folder, runs the load generator
 # against it, stops it (by PID) and removes the temporary folder. Settings, from the environment:
 #   DURATION=20s  WARMUP=5s  REPEAT=1  CONCURRENCY="1 8 32 64"  MODE=refresh  RESULTS=bench/results/<UTC date-time>
-#   JIT_WARMUP=20s   refreshes at 8 clients before the matrix, not recorded, so tiered JIT compilation has settled
+#   JIT_WARMUP=30s   refreshes at 8 clients before the matrix, not recorded, so tiered JIT compilation has settled
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -94,13 +94,13 @@ if ! $smoke; then
     echo "memory:       $(free -m | awk '/^Mem:/ { print $2 " MiB" }')"
     echo ".NET:         SDK $(dotnet --version), runtime $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }')"
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the run; the machine may be shared)"
-    echo "settings:     mode $mode, clients $levels, warm-up $warmup, duration $duration, repeat $repeat, JIT warm-up ${JIT_WARMUP:-20s}"
+    echo "settings:     mode $mode, clients $levels, warm-up $warmup, duration $duration, repeat $repeat, JIT warm-up ${JIT_WARMUP:-30s}"
   } | tee "$results/machine.txt"
 fi
 
-if ! $smoke && [ "${JIT_WARMUP:-20s}" != 0 ]; then
-  echo "== JIT warm-up: ${JIT_WARMUP:-20s} of $mode at 8 clients (not recorded)"
-  dotnet "$bench_dll" --url "$url" --mode "$mode" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 >/dev/null ||
+if ! $smoke && [ "${JIT_WARMUP:-30s}" != 0 ]; then
+  echo "== JIT warm-up: ${JIT_WARMUP:-30s} of $mode at 8 clients (not recorded)"
+  dotnet "$bench_dll" --url "$url" --mode "$mode" --concurrency 8 --duration "${JIT_WARMUP:-30s}" --warmup 0 >/dev/null ||
     echo "   (the warm-up run reported errors; the matrix follows anyway)"
 fi
 
