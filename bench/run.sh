@@ -65,6 +65,7 @@ echo "== starting IdentityHost on $url (database and keys in $tmp)"
     IdentityHost__KeysPath="$tmp/keys" \
     IdentityHost__Issuer="$url/" \
     Serilog__MinimumLevel__Default=Warning \
+    IdentityHost__RateLimits__Enabled=false \
     dotnet IdentityHost.dll
 ) >"$tmp/server.log" 2>&1 &
 server_pid=$!

@@ -23,7 +23,6 @@ public static class HostingExtensions
     {
         builder.Services.AddScoped<ClientSynchronizer>().AddScoped<DemoUserSeeder>();
         builder.Services.AddSingleton<TokenCleanup>().AddHostedService(services => services.GetRequiredService<TokenCleanup>());
-        builder.Services.AddSingleton<DatabaseInitializer>().AddHostedService(services => services.GetRequiredService<DatabaseInitializer>());
         return builder;
     }
 }

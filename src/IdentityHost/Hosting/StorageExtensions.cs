@@ -1,4 +1,5 @@
 using IdentityHost.Configuration;
+using IdentityHost.Seeding;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Identity;
@@ -32,6 +33,9 @@ public static class StorageExtensions
             services.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres
                 ? services.GetRequiredService<PostgresDbContext>()
                 : services.GetRequiredService<SqliteDbContext>());
+
+        // Migrations run before any other hosted service (Data Protection reads its key ring from the database).
+        builder.Services.AddSingleton<DatabaseInitializer>().AddHostedService(services => services.GetRequiredService<DatabaseInitializer>());
 
         // Data Protection keys (cookies, antiforgery, Identity tokens) live in the database, shared by every instance.
         builder.Services.AddDataProtection()
