@@ -21,6 +21,12 @@ try
     builder.AddInteractiveSignIn();
     builder.AddClientCors();
 
+    // Per-IP and per-client rate limits on the token endpoint, the JSON facade and the login form; request size limits.
+    builder.AddRateLimits();
+
+    // Behind a TLS-terminating proxy: the client's IP and scheme from X-Forwarded-* headers (off unless configured).
+    builder.AddProxyTrust();
+
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();
 
@@ -32,9 +38,11 @@ try
         return await AdminCommands.RunAsync(app, args);
     }
 
+    app.UseProxyTrust();
     app.UseSerilogRequestLogging();
 
-    // Malformed protocol requests become RFC 6749 errors; the JSON facade maps onto /connect/token; then OpenIddict.
+    // Malformed protocol requests become RFC 6749 errors; rate limits apply; the JSON facade maps onto /connect/token;
+    // then OpenIddict.
     app.UseTokenServer();
     app.MapTokenServer();
 

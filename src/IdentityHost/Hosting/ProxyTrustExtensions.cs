@@ -1,0 +1,48 @@
+using System.Net;
+using IdentityHost.Configuration;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
+
+namespace IdentityHost.Hosting;
+
+public static class ProxyTrustExtensions
+{
+    /// <summary>ASP.NET Core's forwarded-headers middleware, configured from <see cref="ForwardedHeadersSettings"/>.</summary>
+    public static WebApplicationBuilder AddProxyTrust(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<ForwardedHeadersSettings>()
+            .Bind(builder.Configuration.GetSection(ForwardedHeadersSettings.SectionName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ForwardedHeadersSettings>, ForwardedHeadersSettingsValidator>();
+        builder.Services.AddSingleton<IConfigureOptions<ForwardedHeadersOptions>, ConfigureForwardedHeaders>();
+        return builder;
+    }
+
+    /// <summary>First in the pipeline, so everything after it sees the client's IP and scheme.</summary>
+    public static WebApplication UseProxyTrust(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value.Enabled)
+        {
+            app.UseForwardedHeaders();
+        }
+
+        return app;
+    }
+
+    private sealed class ConfigureForwardedHeaders(IOptions<ForwardedHeadersSettings> settings) : IConfigureOptions<ForwardedHeadersOptions>
+    {
+        public void Configure(ForwardedHeadersOptions options)
+        {
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            foreach (var proxy in settings.Value.KnownProxies)
+            {
+                options.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+
+            foreach (var network in settings.Value.KnownNetworks)
+            {
+                options.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
+        }
+    }
+}
