@@ -27,6 +27,9 @@ try
     // Behind a TLS-terminating proxy: the client's IP and scheme from X-Forwarded-* headers (off unless configured).
     builder.AddProxyTrust();
 
+    // /health/live and /health/ready (database answers, keys loaded) for orchestrators and load balancers.
+    builder.AddHealthProbes();
+
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();
 
@@ -44,6 +47,7 @@ try
     // Malformed protocol requests become RFC 6749 errors; rate limits apply; the JSON facade maps onto /connect/token;
     // then OpenIddict.
     app.UseTokenServer();
+    app.MapHealthProbes();
     app.MapTokenServer();
 
     await app.RunAsync();
