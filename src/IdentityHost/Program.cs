@@ -8,7 +8,8 @@ try
 {
     var builder = WebApplication.CreateBuilder(args);
 
-    // Structured console logs; tokens, secrets and passwords are never logged (OpenIddict is kept at Warning).
+    // Console logs, readable in Development and JSON elsewhere; tokens, secrets and passwords are never logged
+    // (OpenIddict, EF Core and ASP.NET Core are kept at Warning; request lines carry no query string).
     builder.AddLogging();
 
     // Users, OpenIddict entities and migrations on SQLite.
@@ -42,7 +43,7 @@ try
     }
 
     app.UseProxyTrust();
-    app.UseSerilogRequestLogging();
+    app.UseRequestLogging();
 
     // Malformed protocol requests become RFC 6749 errors; rate limits apply; the JSON facade maps onto /connect/token;
     // then OpenIddict.
