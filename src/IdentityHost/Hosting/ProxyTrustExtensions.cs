@@ -21,11 +21,26 @@ public static class ProxyTrustExtensions
     /// <summary>First in the pipeline, so everything after it sees the client's IP and scheme.</summary>
     public static WebApplication UseProxyTrust(this WebApplication app)
     {
-        if (app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value.Enabled)
+        if (!app.Services.GetRequiredService<IOptions<ForwardedHeadersSettings>>().Value.Enabled)
         {
-            app.UseForwardedHeaders();
+            return app;
         }
 
+        app.UseForwardedHeaders();
+
+        // A proxy that appends to a client-sent X-Forwarded-Proto can hand us any scheme; OpenIddict then no longer
+        // recognises its endpoints (an ftp: URI has no query), so anything but http(s) stops here.
+        app.Use((context, next) =>
+        {
+            if (context.Request.Scheme.Equals(Uri.UriSchemeHttps, StringComparison.OrdinalIgnoreCase) ||
+                context.Request.Scheme.Equals(Uri.UriSchemeHttp, StringComparison.OrdinalIgnoreCase))
+            {
+                return next(context);
+            }
+
+            context.Response.StatusCode = StatusCodes.Status400BadRequest;
+            return context.Response.WriteAsync("X-Forwarded-Proto must be http or https.", context.RequestAborted);
+        });
         return app;
     }
 
