@@ -39,6 +39,26 @@ public sealed class RateLimitPartitionTests
         Assert.Null(RateLimitPartitions.ClientId(context));
     }
 
+    [Fact]
+    public void ClientId_NeverThrows_OnRandomAuthorizationHeaders()
+    {
+        var random = new Random(20261127);
+        for (var i = 0; i < 2_000; i++)
+        {
+            var bytes = new byte[random.Next(0, 64)];
+            random.NextBytes(bytes);
+            var context = new DefaultHttpContext();
+            context.Request.Headers.Authorization = random.Next(3) switch
+            {
+                0 => "Basic " + Convert.ToBase64String(bytes),
+                1 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("%" + Encoding.Latin1.GetString(bytes) + ":x")),
+                _ => "Basic " + Encoding.Latin1.GetString(bytes),
+            };
+
+            _ = RateLimitPartitions.ClientId(context);
+        }
+    }
+
     [Theory]
     [InlineData("POST", "/connect/token", "Token")]
     [InlineData("POST", "/CONNECT/TOKEN/", "Token")]
