@@ -22,7 +22,8 @@ public static class LoggingExtensions
         builder.Services.AddSerilog((services, logger) => ToConsole(logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
-            .Enrich.FromLogContext(), json),
+            .Enrich.FromLogContext()
+            .Filter.ByExcluding(CarriesSecrets), json),
             preserveStaticLogger: true);
         return builder;
     }
@@ -35,6 +36,8 @@ public static class LoggingExtensions
     {
         app.UseSerilogRequestLogging(options =>
         {
+            // The configured logger (levels, enrichers, sinks): without it the middleware writes to the static logger.
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             options.IncludeQueryInRequestPath = false;
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= StatusCodes.Status500InternalServerError ? LogEventLevel.Error
@@ -43,6 +46,17 @@ public static class LoggingExtensions
         });
         return app;
     }
+
+    /// <summary>
+    /// Below Warning, OpenIddict logs issued tokens, reference ids and extracted requests (with the PKCE code_verifier),
+    /// and ASP.NET Core's hosting diagnostics log every request URL with its query (an id_token_hint). Those events are
+    /// dropped whatever the configured levels say; the request line above replaces the hosting ones.
+    /// </summary>
+    private static bool CarriesSecrets(LogEvent logEvent) =>
+        logEvent.Level < LogEventLevel.Warning &&
+        logEvent.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var value) &&
+        value is ScalarValue { Value: string source } &&
+        (source.StartsWith("OpenIddict", StringComparison.Ordinal) || source == "Microsoft.AspNetCore.Hosting.Diagnostics");
 
     private static bool UseJson(string? format, IHostEnvironment environment) => format switch
     {
