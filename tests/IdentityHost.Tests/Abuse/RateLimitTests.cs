@@ -31,6 +31,24 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task Token_429_ExposesRetryAfterToBrowserApps()
+    {
+        using var factory = CreateFactory();
+        var spa = From(factory, NewIp());
+        spa.Http.DefaultRequestHeaders.Add("Origin", "http://localhost:5002");
+        for (var i = 0; i < 3; i++)
+        {
+            await spa.PostAsync("connect/token", "spa", null, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = "x" });
+        }
+
+        var rejected = await spa.PostAsync("connect/token", "spa", null, new() { ["grant_type"] = "refresh_token", ["refresh_token"] = "x" });
+
+        Assert.Equal(HttpStatusCode.TooManyRequests, rejected.Status);
+        Assert.Equal("http://localhost:5002", rejected.Headers.GetValues("Access-Control-Allow-Origin").Single());
+        Assert.Contains("Retry-After", rejected.Headers.GetValues("Access-Control-Expose-Headers").Single(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
     public async Task Token_PerIpLimit_LeavesOtherIpsAlone_AndDoesNotSpendTheRefreshToken()
     {
         using var factory = CreateFactory();
