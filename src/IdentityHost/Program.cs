@@ -8,7 +8,8 @@ try
 {
     var builder = WebApplication.CreateBuilder(args);
 
-    // Structured console logs; tokens, secrets and passwords are never logged (OpenIddict is kept at Warning).
+    // Console logs, readable in Development and JSON elsewhere; tokens, secrets and passwords are never logged
+    // (OpenIddict, EF Core and ASP.NET Core are kept at Warning; request lines carry no query string).
     builder.AddLogging();
 
     // Users, OpenIddict entities and migrations on SQLite.
@@ -21,6 +22,15 @@ try
     builder.AddInteractiveSignIn();
     builder.AddClientCors();
 
+    // Per-IP and per-client rate limits on the token endpoint, the JSON facade and the login form; request size limits.
+    builder.AddRateLimits();
+
+    // Behind a TLS-terminating proxy: the client's IP and scheme from X-Forwarded-* headers (off unless configured).
+    builder.AddProxyTrust();
+
+    // /health/live and /health/ready (database answers, keys loaded) for orchestrators and load balancers.
+    builder.AddHealthProbes();
+
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();
 
@@ -32,10 +42,13 @@ try
         return await AdminCommands.RunAsync(app, args);
     }
 
-    app.UseSerilogRequestLogging();
+    app.UseProxyTrust();
+    app.UseRequestLogging();
 
-    // Malformed protocol requests become RFC 6749 errors; the JSON facade maps onto /connect/token; then OpenIddict.
+    // Malformed protocol requests become RFC 6749 errors; rate limits apply; the JSON facade maps onto /connect/token;
+    // then OpenIddict.
     app.UseTokenServer();
+    app.MapHealthProbes();
     app.MapTokenServer();
 
     await app.RunAsync();

@@ -35,7 +35,10 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
         init => folder = value;
     }
 
-    /// <summary>Configuration overrides, e.g. <c>["IdentityHost:AccessTokenLifetime"] = "00:00:05"</c>.</summary>
+    /// <summary>
+    /// Configuration overrides, e.g. <c>["IdentityHost:AccessTokenLifetime"] = "00:00:05"</c>. Rate limits are off
+    /// (every in-memory request comes from one unknown IP) unless <c>IdentityHost:RateLimits:Enabled</c> is set here.
+    /// </summary>
     public Dictionary<string, string?> Settings { get; init; } = new(StringComparer.Ordinal);
 
     /// <summary>The clock of the whole server (OpenIddict, Identity, our code). Defaults to the real time at creation.</summary>
@@ -54,6 +57,7 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", Folder.Provider);
         builder.UseSetting("ConnectionStrings:IdentityHost", ConnectionString);
         builder.UseSetting("IdentityHost:KeysPath", Folder.KeysPath);
+        builder.UseSetting("IdentityHost:RateLimits:Enabled", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -80,11 +80,12 @@ public static class AuthorizeEndpoint
 
     /// <summary>
     /// <c>prompt=login</c> or an exceeded <c>max_age</c> asks for a fresh sign-in. The login page returns to a URL
-    /// without <c>prompt</c>, so this cannot loop.
+    /// without <c>prompt</c>, so this cannot loop. <c>max_age</c> is compared in seconds: any long is accepted by
+    /// OpenIddict, and most do not fit in a TimeSpan.
     /// </summary>
     private static bool MustPromptAgain(OpenIddictRequest request, AuthenticateResult session, TimeProvider time) =>
         request.HasPromptValue(PromptValues.Login) ||
-        (request.MaxAge is { } maxAge && session.Properties?.IssuedUtc is { } issued && time.GetUtcNow() - issued > TimeSpan.FromSeconds(maxAge));
+        (request.MaxAge is { } maxAge && session.Properties?.IssuedUtc is { } issued && (time.GetUtcNow() - issued).TotalSeconds > maxAge);
 
     /// <summary>Where the login page sends the browser back to: this request, as a local GET URL.</summary>
     private static string ReturnUrl(HttpContext context, OpenIddictRequest request)

@@ -63,6 +63,10 @@ public sealed class JsonTokenFacade(RequestDelegate next)
         {
             return (null, "The request body is not valid JSON.");
         }
+        catch (BadHttpRequestException)
+        {
+            return (null, "The request body could not be read or is too large.");
+        }
 
         string[] fields = isSignIn ? [Parameters.Username, Parameters.Password] : [Parameters.RefreshToken];
         var form = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -100,7 +104,11 @@ public sealed class JsonTokenFacade(RequestDelegate next)
         context.Request.ContentType = "application/x-www-form-urlencoded";
         context.Request.ContentLength = encoded.Length;
         context.Request.Body = new MemoryStream(encoded);
-        context.Features.Set<IFormFeature?>(null);
+
+        // OpenIddict reads the form as given, not re-parsed from the body: JSON strings may hold what form decoding
+        // refuses (a NUL), and that must end as a protocol error, not an exception.
+        context.Features.Set<IFormFeature>(new FormFeature(new FormCollection(form.ToDictionary(
+            field => field.Key, field => new Microsoft.Extensions.Primitives.StringValues(field.Value), StringComparer.Ordinal))));
 
         using var buffer = new MemoryStream();
         context.Response.Body = buffer;

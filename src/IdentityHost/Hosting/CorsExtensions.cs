@@ -11,7 +11,7 @@ public static class CorsExtensions
     /// <summary>
     /// Browser apps on another origin (the sample SPA on :5002) call discovery, the token, revocation and userinfo
     /// endpoints with fetch. Allowed origins are exactly those of the clients' registered redirect URIs; no
-    /// credentials (cookies) are ever allowed cross-origin.
+    /// credentials (cookies) are ever allowed cross-origin. Scripts may read WWW-Authenticate and a 429's Retry-After.
     /// </summary>
     public static WebApplicationBuilder AddClientCors(this WebApplicationBuilder builder)
     {
@@ -33,7 +33,7 @@ public static class CorsExtensions
                 .WithOrigins(origins)
                 .WithMethods(HttpMethods.Get, HttpMethods.Post)
                 .WithHeaders("Authorization", "Content-Type")
-                .WithExposedHeaders("WWW-Authenticate")
+                .WithExposedHeaders("WWW-Authenticate", "Retry-After")
                 .SetPreflightMaxAge(TimeSpan.FromHours(1)));
         }
     }

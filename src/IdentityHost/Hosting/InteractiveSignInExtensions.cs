@@ -1,5 +1,6 @@
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace IdentityHost.Hosting;
@@ -16,7 +17,13 @@ public static class InteractiveSignInExtensions
     /// </summary>
     public static WebApplicationBuilder AddInteractiveSignIn(this WebApplicationBuilder builder)
     {
-        builder.Services.AddRazorPages();
+        // No jQuery-style keys (a[b]=c): the login form has three flat fields, and MVC's jQuery value providers throw
+        // (a 500) on a key with an unclosed bracket.
+        builder.Services.AddRazorPages().AddMvcOptions(options =>
+        {
+            options.ValueProviderFactories.RemoveType<JQueryFormValueProviderFactory>();
+            options.ValueProviderFactories.RemoveType<JQueryQueryStringValueProviderFactory>();
+        });
         builder.Services.AddAuthentication(IdentityConstants.ApplicationScheme).AddIdentityCookies();
         builder.Services.ConfigureApplicationCookie(options =>
         {

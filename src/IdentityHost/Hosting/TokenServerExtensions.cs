@@ -86,11 +86,15 @@ public static class TokenServerExtensions
         return builder;
     }
 
-    /// <summary>The request pipeline in front of the endpoints. Routing runs after the facade has rewritten its requests.</summary>
+    /// <summary>
+    /// The request pipeline in front of the endpoints. The rate limiter runs once the guard has read the protocol form
+    /// (it partitions by client_id) and before the facade rewrites its requests; routing runs after the facade.
+    /// </summary>
     public static WebApplication UseTokenServer(this WebApplication app)
     {
         app.UseCors(CorsExtensions.PolicyName);
         app.UseMiddleware<ProtocolRequestGuard>();
+        app.UseRateLimiter();
         app.UseMiddleware<JsonTokenFacade>();
         app.UseRouting();
         app.UseAuthentication();

@@ -66,6 +66,12 @@ public sealed class ProtocolRequestGuard(RequestDelegate next)
                 await RejectAsync(context, ex.StatusCode, "The request body could not be read or is too large.");
                 return;
             }
+            catch (IOException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // A multipart body that ends before its closing boundary.
+                await RejectAsync(context, StatusCodes.Status400BadRequest, "The request body ends before the form does.");
+                return;
+            }
         }
 
         await next(context);

@@ -16,6 +16,10 @@ public sealed class StartupValidationTests
     [InlineData("IdentityHost__Clients__postman__FirstParty", "false", "IdentityHost:Clients:postman:Grants contains 'password'")]
     [InlineData("IdentityHost__Clients__service__Scopes__0", "unknown-scope", "IdentityHost:Clients:service:Scopes contains 'unknown-scope'")]
     [InlineData("Database__Provider", "Oracle", "Database:Provider")]
+    [InlineData("IdentityHost__RateLimits__Token__PerClient__PermitLimit", "0", "IdentityHost:RateLimits:Token:PerClient:PermitLimit must be positive")]
+    [InlineData("IdentityHost__RateLimits__Login__PerIp__Window", "00:00:00", "IdentityHost:RateLimits:Login:PerIp:Window must be between")]
+    [InlineData("IdentityHost__LogFormat", "xml", "IdentityHost:LogFormat is 'xml'; allowed values are Text and Json")]
+    [InlineData("IdentityHost__ForwardedHeaders__KnownProxies__0", "not-an-ip", "IdentityHost:ForwardedHeaders:KnownProxies contains 'not-an-ip'")]
     [InlineData("ConnectionStrings__IdentityHost", "Nonsense Keyword=1", "ConnectionStrings:IdentityHost")]
     public async Task BadSetting_StopsStartupNamingTheKey(string variable, string value, string expectedMessage)
     {

@@ -90,6 +90,22 @@ public sealed class MalformedRequestTests(IdentityHostFactory factory) : IClassF
         await AssertProtocolErrorAsync(request, "invalid_request");
     }
 
+    [Theory]
+    [InlineData("connect/token")]
+    [InlineData("connect/introspect")]
+    [InlineData("api/token")]
+    public async Task TruncatedMultipartBody_ReturnsInvalidRequest(string path)
+    {
+        // Found by the fuzz test: a multipart body without its closing boundary made form reading throw IOException.
+        var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent("--fuzz\r\nContent-Disposition: form-data; name=\"grant_type\"\r\n\r\nclient_credentials\r\n--fu", Encoding.ASCII),
+        };
+        request.Content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("multipart/form-data; boundary=fuzz");
+
+        await AssertProtocolErrorAsync(request, "invalid_request");
+    }
+
     private static HttpRequestMessage Form(string path, string body) => new(HttpMethod.Post, path)
     {
         Content = new StringContent(body, Encoding.ASCII, "application/x-www-form-urlencoded"),

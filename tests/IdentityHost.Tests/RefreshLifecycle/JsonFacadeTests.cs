@@ -78,6 +78,18 @@ public sealed class JsonFacadeTests(IdentityHostFactory factory) : IClassFixture
         Assert.NotNull(response["error_description"]);
     }
 
+    [Theory]
+    [InlineData("/api/token/refresh", "{\"refresh_token\":\"\\u0000\"}")]
+    [InlineData("/api/token", "{\"username\":\"alice\\u0000\",\"password\":\"Pass123$\"}")]
+    public async Task NulCharacterInJsonValue_IsInvalidGrant_NotAServerError(string path, string body)
+    {
+        // Found by the fuzz test: the facade used to form-encode the values, and form decoding refuses %00.
+        var response = await PostJsonAsync(path, body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.Status);
+        Assert.Equal("invalid_grant", response.Error);
+    }
+
     [Fact]
     public async Task WrongContentType_ReturnsInvalidRequest()
     {
