@@ -27,7 +27,7 @@ public class TokenSigningBenchmarks
     public void Setup()
     {
         folder = Directory.CreateTempSubdirectory("identityhost-microbench-keys-").FullName;
-        var signingFile = KeyRing.Generate(folder, DateTimeOffset.UtcNow);
+        var signingFile = KeyFiles.Generate(folder, DateTimeOffset.UtcNow);
         SecurityKey key;
         if (Algorithm == "RS256")
         {

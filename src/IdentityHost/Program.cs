@@ -12,7 +12,7 @@ try
     // (OpenIddict, EF Core and ASP.NET Core are kept at Warning; request lines carry no query string).
     builder.AddLogging();
 
-    // Users, OpenIddict entities and migrations on SQLite.
+    // Users, OpenIddict entities and migrations on SQLite (embedded) or PostgreSQL (several instances).
     builder.AddStorage();
 
     // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
