@@ -73,7 +73,8 @@ public sealed class JsonTokenFacade(RequestDelegate next)
         foreach (var field in fields)
         {
             if (body.ValueKind != JsonValueKind.Object || !body.TryGetProperty(field, out var value) ||
-                value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(value.GetString()))
+                value.ValueKind != JsonValueKind.String || string.IsNullOrEmpty(value.GetString()) ||
+                value.GetString()!.Contains('\0', StringComparison.Ordinal))
             {
                 return (null, $"The JSON body must be an object with a non-empty string '{field}'.");
             }

@@ -49,6 +49,12 @@ public sealed class ProtocolRequestGuard(RequestDelegate next)
             return;
         }
 
+        if (HasControlCharacter(context.Request.Query))
+        {
+            await RejectAsync(context, StatusCodes.Status400BadRequest, "Request parameters must not contain NUL characters.");
+            return;
+        }
+
         if (HttpMethods.IsPost(context.Request.Method) && context.Request.HasFormContentType)
         {
             try
@@ -76,6 +82,14 @@ public sealed class ProtocolRequestGuard(RequestDelegate next)
 
         await next(context);
     }
+
+    /// <summary>
+    /// NUL is never part of a legitimate parameter, and PostgreSQL refuses it in text (a 500 from the database
+    /// driver): such requests stop here, on every engine alike.
+    /// </summary>
+    internal static bool HasControlCharacter(IEnumerable<KeyValuePair<string, Microsoft.Extensions.Primitives.StringValues>> parameters) =>
+        parameters.Any(parameter => parameter.Key.Contains('\0', StringComparison.Ordinal) ||
+                                    parameter.Value.Any(value => value?.Contains('\0', StringComparison.Ordinal) == true));
 
     private static bool IsProtocolPath(PathString path) =>
         path.StartsWithSegments("/connect", StringComparison.OrdinalIgnoreCase) ||

@@ -80,6 +80,15 @@ public sealed class MalformedRequestTests(IdentityHostFactory factory) : IClassF
         Assert.InRange((int)response.StatusCode, 400, 499);
     }
 
+    [Theory]
+    [InlineData("connect/authorize?client_id=spa%00&response_type=code")]
+    [InlineData("connect/userinfo?access_token=%00")]
+    public async Task NulInQueryString_ReturnsInvalidRequest(string url)
+    {
+        // PostgreSQL refuses NUL in text: without this check the client look-up fails with a 500 on that engine.
+        await AssertProtocolErrorAsync(new HttpRequestMessage(HttpMethod.Get, url), "invalid_request");
+    }
+
     [Fact]
     public async Task IntrospectionWithJsonBody_ReturnsInvalidRequest()
     {

@@ -33,7 +33,7 @@ public sealed class LoginModel(SignInManager<ApplicationUser> signIn, IOpenIddic
     public async Task<IActionResult> OnPostAsync()
     {
         ClientName = await FindClientNameAsync();
-        var user = string.IsNullOrWhiteSpace(UserName) ? null : await signIn.UserManager.FindByNameAsync(UserName);
+        var user = string.IsNullOrWhiteSpace(UserName) || UserName.Contains('\0', StringComparison.Ordinal) ? null : await signIn.UserManager.FindByNameAsync(UserName);
         if (user is null || string.IsNullOrEmpty(Password))
         {
             Error = "The user name or password is incorrect.";
