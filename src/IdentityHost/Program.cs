@@ -9,7 +9,7 @@ try
     var builder = WebApplication.CreateBuilder(args);
 
     // Console logs, readable in Development and JSON elsewhere; tokens, secrets and passwords are never logged
-    // (OpenIddict, EF Core and ASP.NET Core are kept at Warning; request lines carry no query string).
+    // (request lines carry no query string; OpenIddict and ASP.NET Core hosting are silenced below Warning).
     builder.AddLogging();
 
     // Users, OpenIddict entities and migrations on SQLite (embedded) or PostgreSQL (several instances).
