@@ -26,6 +26,7 @@ public sealed class CrashSafetyTests
             ["IdentityHost__KeysPath"] = folder.KeysPath,
             ["IdentityHost__RefreshTokens__ReuseLeeway"] = "00:02:00",
             ["Serilog__MinimumLevel__Default"] = "Warning",
+            ["IdentityHost__RateLimits__Enabled"] = "false",
         };
         using var http = new HttpClient { BaseAddress = new Uri(url + "/"), Timeout = TimeSpan.FromSeconds(10) };
         var client = new TokenClient(http);
