@@ -157,7 +157,8 @@ public sealed class RunningStack : IDisposable
         }
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the time of the call.</summary>
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 
 namespace IdentityHost.Tests.ScaleOut;
 
@@ -16,7 +15,7 @@ public sealed class CrashSafetyTests
     public async Task SigkillMidLoad_LosesNoChain_AndRevivesNoSpentToken()
     {
         using var folder = new TestFolder();
-        var url = $"http://127.0.0.1:{FreePort()}";
+        var url = $"http://127.0.0.1:{RunningStack.FreePort()}";
         var environment = new Dictionary<string, string?>
         {
             ["ASPNETCORE_URLS"] = url,
@@ -92,13 +91,6 @@ public sealed class CrashSafetyTests
             Assert.False(server.HasExited, server.Output);
             await Task.Delay(100, deadline.Token);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>One client's refresh chain: the last token it received and the ones it has spent.</summary>
