@@ -47,7 +47,10 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
         return identity;
     }
 
-    /// <summary>Identity of a client acting on its own behalf (client_credentials): no subject, no user claims.</summary>
+    /// <summary>
+    /// Identity of a client acting on its own behalf (client_credentials): no user claims; <c>sub</c> is the client id,
+    /// as RFC 9068 §2.2 requires a subject and OpenIddict refuses a principal without one.
+    /// </summary>
     public static ClaimsIdentity CreateClientIdentity(string clientId)
     {
         var identity = NewIdentity();

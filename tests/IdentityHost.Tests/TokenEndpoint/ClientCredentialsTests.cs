@@ -16,6 +16,7 @@ public sealed class ClientCredentialsTests(IdentityHostFactory factory) : IClass
         var claims = Jwt.Payload(response.AccessToken);
         Assert.Equal("sample-api", claims.GetProperty("aud").GetString());
         Assert.Equal("service", claims.GetProperty("client_id").GetString());
+        Assert.Equal("service", claims.GetProperty("sub").GetString());
         Assert.Equal("api", claims.GetProperty("scope").GetString());
     }
 
