@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using IdentityHost.Protocol;
 using IdentityHost.Storage;
+using IdentityHost.Storage.Lean;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
@@ -18,6 +19,7 @@ namespace IdentityHost.Endpoints;
 /// </summary>
 public sealed class ExchangeGrant(
     UserManager<ApplicationUser> users,
+    LeanUserReader userReader,
     SignInManager<ApplicationUser> signIn,
     ClaimsFactory claims,
     TokenPolicy policy,
@@ -30,7 +32,7 @@ public sealed class ExchangeGrant(
             throw new InvalidOperationException("The principal of the presented code or refresh token cannot be retrieved.");
         var what = request.IsAuthorizationCodeGrantType() ? "authorization code" : "refresh token";
 
-        var user = await users.FindByIdAsync(previous.GetClaim(Claims.Subject) ?? "");
+        var user = await userReader.FindByIdAsync(previous.GetClaim(Claims.Subject));
         if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
         {
             return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");

@@ -3,6 +3,7 @@ using IdentityHost.Endpoints;
 using IdentityHost.Keys;
 using IdentityHost.Protocol;
 using IdentityHost.Storage;
+using IdentityHost.Storage.Lean;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -25,14 +26,19 @@ public static class TokenServerExtensions
         services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
-        services.AddSingleton<SecretCheckCache>();
+        services.AddSingleton<SecretCheckCache>().AddSingleton<ApplicationCache>();
         services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
+        services.AddScoped<LeanUserReader>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()
             .AddCore(options =>
             {
                 options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+
+                // The token endpoint's reads and writes of tokens and token families in plain SQL (see LeanTokenStore).
+                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, LeanTokenStore>()
+                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, LeanAuthorizationStore>();
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
@@ -81,6 +87,15 @@ public static class TokenServerExtensions
                 options.RemoveEventHandler(OpenIddictServerHandlers.Protection.ValidateTokenEntry.Descriptor)
                     .AddEventHandler(TokenEntryValidation.Descriptor)
                     .AddEventHandler(FamilyRevocationOnRevoke.Descriptor);
+
+                // One INSERT per refresh token or code instead of OpenIddict's insert-then-update.
+                options.RemoveEventHandler(OpenIddictServerHandlers.Protection.CreateTokenEntry.Descriptor)
+                    .RemoveEventHandler(OpenIddictServerHandlers.Protection.AttachTokenPayload.Descriptor)
+                    .AddEventHandler(SingleWriteTokenEntry.Reserve.Descriptor)
+                    .AddEventHandler(SingleWriteTokenEntry.Store.Descriptor);
+
+                // Payloads only this server reads are signed with an HMAC key, not the RSA/ECDSA key (StoredPayloadSigning).
+                options.AddEventHandler(StoredPayloadSigning.Descriptor);
             });
 
         return builder;
@@ -141,6 +156,7 @@ public static class TokenServerExtensions
             foreach (var key in keys.EncryptionKeys)
             {
                 options.EncryptionCredentials.Add(new EncryptingCredentials(key, SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+                options.SigningCredentials.Add(StoredPayloadSigning.Derive(key));
             }
         }
     }

@@ -9,7 +9,11 @@ using OpenIddict.EntityFrameworkCore.Models;
 namespace IdentityHost.Protocol;
 
 /// <summary>
-/// OpenIddict's application manager with successful client-secret checks remembered for a few minutes. The check is a
+/// OpenIddict's application manager with two caches across requests. Applications found by client id are reused for
+/// <see cref="ApplicationCache.Lifetime"/> (OpenIddict's own entity cache lasts one request, so every token request
+/// read its client from the database); a change made through this manager clears the cache at once, and a change made
+/// by another instance (its start-up synchronisation) is seen here within that lifetime. Unknown client ids are never
+/// cached. And successful client-secret checks are remembered for a few minutes. The check is a
 /// deliberately slow PBKDF2 hash (about 2 ms, a third of a refresh); a confidential client presents the same secret on
 /// every request. Only successes are cached, keyed by a SHA-256 of the presented secret and the stored hash: a wrong
 /// secret is always hashed in full, and a secret changed in configuration (a new stored hash) misses the cache at once.
@@ -20,9 +24,40 @@ public sealed class CachingApplicationManager(
     ILogger<OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>> logger,
     IOptionsMonitor<OpenIddictCoreOptions> options,
     IOpenIddictApplicationStore<OpenIddictEntityFrameworkCoreApplication> store,
-    SecretCheckCache verified)
+    SecretCheckCache verified,
+    ApplicationCache applications)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
+    {
+        if (applications.TryGet(identifier) is { } application)
+        {
+            return application;
+        }
+
+        application = await base.FindByClientIdAsync(identifier, cancellationToken);
+        if (application is not null)
+        {
+            applications.Add(identifier, application);
+        }
+
+        return application;
+    }
+
+    public override async ValueTask UpdateAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        applications.Clear();
+        await base.UpdateAsync(application, cancellationToken);
+        applications.Clear();
+    }
+
+    public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
+    {
+        applications.Clear();
+        await base.DeleteAsync(application, cancellationToken);
+        applications.Clear();
+    }
+
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {
         var key = SecretCheckCache.Key(secret, comparand);
@@ -56,6 +91,28 @@ public sealed class SecretCheckCache : IDisposable
 
     public void Add(string key) =>
         entries.Set(key, true, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime });
+
+    public void Dispose() => entries.Dispose();
+}
+
+/// <summary>
+/// Applications by client id, shared by all requests of this instance. Entries are read, never changed, by the
+/// requests that share them; they expire after <see cref="Lifetime"/>.
+/// </summary>
+public sealed class ApplicationCache : IDisposable
+{
+    /// <summary>How long an application read from the database is reused: the bound on seeing another instance's change.</summary>
+    public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(30);
+
+    private readonly MemoryCache entries = new(new MemoryCacheOptions { SizeLimit = 1_000 });
+
+    public OpenIddictEntityFrameworkCoreApplication? TryGet(string clientId) =>
+        entries.TryGetValue(clientId, out OpenIddictEntityFrameworkCoreApplication? application) ? application : null;
+
+    public void Add(string clientId, OpenIddictEntityFrameworkCoreApplication application) =>
+        entries.Set(clientId, application, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime });
+
+    public void Clear() => entries.Clear();
 
     public void Dispose() => entries.Dispose();
 }

@@ -24,11 +24,13 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
             return false;
         }
 
+        // Compared by id: the family is listed by a query that may hand back its own copy of the token.
+        var tokenId = await tokens.GetIdAsync(token);
         var successors = new List<object>();
         var lostResponse = new List<object>();
         await foreach (var member in tokens.FindByAuthorizationIdAsync(familyId))
         {
-            if (ReferenceEquals(member, token))
+            if (await tokens.GetIdAsync(member) == tokenId)
             {
                 continue;
             }

@@ -1,0 +1,134 @@
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using OpenIddict.Abstractions;
+using OpenIddict.EntityFrameworkCore;
+using Application = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication;
+using Authorization = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization;
+using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
+
+namespace IdentityHost.Storage.Lean;
+
+/// <summary>
+/// OpenIddict's EF Core authorization store with the one look-up of the refresh hot path (the token family, by id, to
+/// check it is still valid) and the updates of what it read (revoking the family) in plain SQL; see
+/// <see cref="LeanTokenStore"/> for the rules. Everything else (creation at sign-in, listing, pruning) stays EF's.
+/// </summary>
+public sealed class LeanAuthorizationStore(
+    IMemoryCache cache,
+    IOpenIddictEntityFrameworkCoreContext context,
+    IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
+    : OpenIddictEntityFrameworkCoreAuthorizationStore<Authorization, Application, Token, string>(cache, context, options)
+{
+    private const string Columns =
+        "\"Id\", \"ApplicationId\", \"ConcurrencyToken\", \"CreationDate\", \"Properties\", \"Scopes\", \"Status\", \"Subject\", \"Type\"";
+
+    private const string SelectById = "SELECT " + Columns + " FROM \"OpenIddictAuthorizations\" WHERE \"Id\" = @id";
+
+    private const string Update = "UPDATE \"OpenIddictAuthorizations\" SET \"ApplicationId\" = @application, " +
+        "\"ConcurrencyToken\" = @stamp, \"CreationDate\" = @created, \"Properties\" = @properties, \"Scopes\" = @scopes, " +
+        "\"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
+
+    /// <summary>Authorizations this store read with SQL (per request scope), with their application ids.</summary>
+    private readonly Dictionary<Authorization, string?> applications = new(ReferenceEqualityComparer.Instance);
+
+    public override async ValueTask<Authorization?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(identifier);
+        foreach (var own in applications.Keys)
+        {
+            if (own.Id == identifier)
+            {
+                return own;
+            }
+        }
+
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        foreach (var entry in db.ChangeTracker.Entries<Authorization>())
+        {
+            if (entry.Entity.Id == identifier)
+            {
+                return entry.Entity;
+            }
+        }
+
+        await using var sql = await LeanSql.OpenAsync(db, SelectById, cancellationToken);
+        await using var reader = await sql.With("@id", identifier).Command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        var authorization = new Authorization
+        {
+            Id = reader.GetString(0),
+            ConcurrencyToken = LeanSql.String(reader, 2),
+            CreationDate = LeanSql.Date(reader, 3),
+            Properties = LeanSql.String(reader, 4),
+            Scopes = LeanSql.String(reader, 5),
+            Status = LeanSql.String(reader, 6),
+            Subject = LeanSql.String(reader, 7),
+            Type = LeanSql.String(reader, 8),
+        };
+        applications.Add(authorization, LeanSql.String(reader, 1));
+        return authorization;
+    }
+
+    public override ValueTask<string?> GetApplicationIdAsync(Authorization authorization, CancellationToken cancellationToken) =>
+        applications.TryGetValue(authorization, out var application)
+            ? ValueTask.FromResult(application)
+            : base.GetApplicationIdAsync(authorization, cancellationToken);
+
+    public override ValueTask SetApplicationIdAsync(Authorization authorization, string? identifier, CancellationToken cancellationToken)
+    {
+        if (!applications.ContainsKey(authorization))
+        {
+            return base.SetApplicationIdAsync(authorization, identifier, cancellationToken);
+        }
+
+        applications[authorization] = string.IsNullOrEmpty(identifier) ? null : identifier;
+        return ValueTask.CompletedTask;
+    }
+
+    public override async ValueTask UpdateAsync(Authorization authorization, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(authorization);
+        if (!applications.TryGetValue(authorization, out var application))
+        {
+            await base.UpdateAsync(authorization, cancellationToken);
+            return;
+        }
+
+        var stamp = Guid.NewGuid().ToString();
+        var db = await Context.GetDbContextAsync(cancellationToken);
+        int rows;
+        await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
+        {
+            rows = await sql.With("@id", authorization.Id)
+                .With("@application", application)
+                .With("@stamp", stamp)
+                .With("@created", authorization.CreationDate)
+                .With("@properties", authorization.Properties)
+                .With("@scopes", authorization.Scopes)
+                .With("@status", authorization.Status)
+                .With("@subject", authorization.Subject)
+                .With("@type", authorization.Type)
+                .With("@previous", authorization.ConcurrencyToken)
+                .Command.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (rows == 0)
+        {
+            throw new OpenIddictExceptions.ConcurrencyException(
+                "The authorization was concurrently updated (or removed) and cannot be persisted in its current state.");
+        }
+
+        authorization.ConcurrencyToken = stamp;
+    }
+
+    public override async ValueTask DeleteAsync(Authorization authorization, CancellationToken cancellationToken)
+    {
+        // Rare (nothing on the hot path deletes): hand a row read with SQL over to EF Core, which also deletes its tokens.
+        applications.Remove(authorization);
+        await base.DeleteAsync(authorization, cancellationToken);
+    }
+}

@@ -1,0 +1,61 @@
+using System.Data.Common;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+
+namespace IdentityHost.Storage.Lean;
+
+/// <summary>
+/// Plain ADO.NET commands on a DbContext's own connection and transaction. EF Core still owns the connection: it is
+/// opened and closed through EF (so the SQLite pragmas interceptor runs, and EF's reference count stays right), and a
+/// transaction EF has open is joined. The SQL is written once for both engines: quoted identifiers and <c>@name</c>
+/// parameters mean the same in SQLite and PostgreSQL, and both ADO.NET providers bind <see cref="DateTime"/> the way
+/// EF Core's own mappings store it (SQLite: ISO text; PostgreSQL: <c>timestamp with time zone</c>, UTC).
+/// </summary>
+internal readonly struct LeanSql : IAsyncDisposable
+{
+    private readonly DbContext context;
+
+    private LeanSql(DbContext context, DbCommand command)
+    {
+        this.context = context;
+        Command = command;
+    }
+
+    public DbCommand Command { get; }
+
+    public static async Task<LeanSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
+    {
+        await context.Database.OpenConnectionAsync(cancellationToken);
+        var command = context.Database.GetDbConnection().CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        return new LeanSql(context, command);
+    }
+
+    public LeanSql With(string name, object? value)
+    {
+        var parameter = Command.CreateParameter();
+        parameter.ParameterName = name;
+        parameter.Value = value switch
+        {
+            null => DBNull.Value,
+            // PostgreSQL's timestamptz takes UTC only; dates read back from SQLite come without a kind.
+            DateTime { Kind: DateTimeKind.Unspecified } date => DateTime.SpecifyKind(date, DateTimeKind.Utc),
+            _ => value,
+        };
+        Command.Parameters.Add(parameter);
+        return this;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Command.DisposeAsync();
+        await context.Database.CloseConnectionAsync();
+    }
+
+    public static string? String(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>A stored date as UTC (SQLite keeps no kind; OpenIddict's stores treat every stored date as UTC).</summary>
+    public static DateTime? Date(DbDataReader reader, int ordinal) =>
+        reader.IsDBNull(ordinal) ? null : DateTime.SpecifyKind(reader.GetDateTime(ordinal), DateTimeKind.Utc);
+}
