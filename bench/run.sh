@@ -8,6 +8,8 @@
 # against it, stops it (by PID) and removes the temporary folder. Settings, from the environment:
 #   DURATION=20s  WARMUP=5s  REPEAT=1  CONCURRENCY="1 8 32 64"  MODE=refresh  RESULTS=bench/results/<UTC date-time>
 #   JIT_WARMUP=30s   refreshes at 8 clients before the matrix, not recorded, so tiered JIT compilation has settled
+#   PRESEED=0        token rows to put in the database before the matrix (flat-cost runs: PRESEED=1000000)
+#   SIGNING=RS256    the server's signing algorithm (IdentityHost:SigningAlgorithm: RS256 or ES256)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,7 +19,7 @@ smoke=false
 case "${1:-}" in
   --smoke) smoke=true ;;
   "") ;;
-  -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "unknown argument '$1' (try --help)" >&2; exit 2 ;;
 esac
 
@@ -66,6 +68,7 @@ echo "== starting IdentityHost on $url (database and keys in $tmp)"
     IdentityHost__Issuer="$url/" \
     Serilog__MinimumLevel__Default=Warning \
     IdentityHost__RateLimits__Enabled=false \
+    IdentityHost__SigningAlgorithm="${SIGNING:-RS256}" \
     dotnet IdentityHost.dll
 ) >"$tmp/server.log" 2>&1 &
 server_pid=$!
@@ -79,6 +82,12 @@ for _ in $(seq 120); do
 done
 curl -fsS -o /dev/null "$url/.well-known/openid-configuration" || { echo "IdentityHost did not answer discovery within 60 s" >&2; tail -n 40 "$tmp/server.log" >&2; exit 1; }
 echo "   up, pid $server_pid"
+
+# Flat-cost runs: PRESEED=1000000 fills the database with that many token rows before the matrix (bench/preseed.sh).
+if [ "${PRESEED:-0}" != 0 ]; then
+  echo "== pre-seeding $PRESEED token rows"
+  "$root/bench/preseed.sh" "$tmp/bench.db" "$PRESEED"
+fi
 
 if $smoke; then
   results=$tmp/results
@@ -95,7 +104,7 @@ if ! $smoke; then
     echo "memory:       $(free -m | awk '/^Mem:/ { print $2 " MiB" }')"
     echo ".NET:         SDK $(dotnet --version), runtime $(dotnet --list-runtimes | awk '/Microsoft.NETCore.App/ { v = $2 } END { print v }')"
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (before the run; the machine may be shared)"
-    echo "settings:     mode $mode, clients $levels, warm-up $warmup, duration $duration, repeat $repeat, JIT warm-up ${JIT_WARMUP:-30s}"
+    echo "settings:     mode $mode, clients $levels, warm-up $warmup, duration $duration, repeat $repeat, JIT warm-up ${JIT_WARMUP:-30s}, signing ${SIGNING:-RS256}, pre-seeded rows ${PRESEED:-0}"
   } | tee "$results/machine.txt"
 fi
 

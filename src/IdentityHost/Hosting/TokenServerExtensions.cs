@@ -38,7 +38,8 @@ public static class TokenServerExtensions
 
                 // The token endpoint's reads and writes of tokens and token families in plain SQL (see LeanTokenStore).
                 options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, LeanTokenStore>()
-                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, LeanAuthorizationStore>();
+                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, LeanAuthorizationStore>()
+                    .ReplaceApplicationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CopyTolerantApplicationStore>();
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();

@@ -30,15 +30,15 @@ public sealed class CachingApplicationManager(
 {
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
     {
-        if (applications.TryGet(identifier) is { } application)
+        if (applications.TryGet(identifier) is { } snapshot)
         {
-            return application;
+            return ApplicationCache.Copy(snapshot);
         }
 
-        application = await base.FindByClientIdAsync(identifier, cancellationToken);
+        var application = await base.FindByClientIdAsync(identifier, cancellationToken);
         if (application is not null)
         {
-            applications.Add(identifier, application);
+            applications.Add(identifier, ApplicationCache.Copy(application));
         }
 
         return application;
@@ -96,8 +96,9 @@ public sealed class SecretCheckCache : IDisposable
 }
 
 /// <summary>
-/// Applications by client id, shared by all requests of this instance. Entries are read, never changed, by the
-/// requests that share them; they expire after <see cref="Lifetime"/>.
+/// Applications by client id, shared by all requests of this instance; they expire after <see cref="Lifetime"/>. The
+/// cached entities are never handed out: each request gets its own <see cref="Copy"/>, which it may change or write
+/// (<see cref="IdentityHost.Storage.Lean.CopyTolerantApplicationStore"/> lets EF Core write such a copy).
 /// </summary>
 public sealed class ApplicationCache : IDisposable
 {
@@ -113,6 +114,27 @@ public sealed class ApplicationCache : IDisposable
         entries.Set(clientId, application, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = Lifetime });
 
     public void Clear() => entries.Clear();
+
+    /// <summary>A detached copy of every stored column.</summary>
+    public static OpenIddictEntityFrameworkCoreApplication Copy(OpenIddictEntityFrameworkCoreApplication source) => new()
+    {
+        Id = source.Id,
+        ApplicationType = source.ApplicationType,
+        ClientId = source.ClientId,
+        ClientSecret = source.ClientSecret,
+        ClientType = source.ClientType,
+        ConcurrencyToken = source.ConcurrencyToken,
+        ConsentType = source.ConsentType,
+        DisplayName = source.DisplayName,
+        DisplayNames = source.DisplayNames,
+        JsonWebKeySet = source.JsonWebKeySet,
+        Permissions = source.Permissions,
+        PostLogoutRedirectUris = source.PostLogoutRedirectUris,
+        Properties = source.Properties,
+        RedirectUris = source.RedirectUris,
+        Requirements = source.Requirements,
+        Settings = source.Settings,
+    };
 
     public void Dispose() => entries.Dispose();
 }

@@ -1,0 +1,115 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using OpenIddict.Abstractions;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace IdentityHost.Tests.HotPath;
+
+/// <summary>
+/// The refresh hot path reads and writes tokens with plain SQL (LeanTokenStore, SingleWriteTokenEntry), caches
+/// applications across requests and signs stored payloads with HMAC keys (StoredPayloadSigning). These tests pin down
+/// that what it stores is what OpenIddict's own stores would have stored, and that the shortcuts change nothing a
+/// client or an operator can see. Every test database engine runs them (see .ci/run).
+/// </summary>
+public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFixture<IdentityHostFactory>
+{
+    [Fact]
+    public async Task Refresh_StoresRowsOpenIddictsOwnApisRead_AsOpenIddictWouldHave()
+    {
+        var client = factory.CreateTokenClient();
+        var first = await client.PasswordAsync();
+        var second = await client.RefreshAsync(first.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var tokens = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var postman = await applications.GetIdAsync((await applications.FindByClientIdAsync("postman"))!);
+
+        // The new refresh token: found by its handle through OpenIddict's manager (which hashes the handle the same
+        // way), complete in one row: type, status, subject, application, family, dates, an encrypted payload.
+        var fresh = await tokens.FindByReferenceIdAsync(second.RefreshToken);
+        Assert.NotNull(fresh);
+        Assert.True(await tokens.HasTypeAsync(fresh, TokenTypeIdentifiers.RefreshToken));
+        Assert.True(await tokens.HasStatusAsync(fresh, Statuses.Valid));
+        Assert.Equal(postman, await tokens.GetApplicationIdAsync(fresh));
+        Assert.Equal(Jwt.Payload(second.AccessToken).GetProperty("sub").GetString(), await tokens.GetSubjectAsync(fresh));
+        Assert.NotNull(await tokens.GetCreationDateAsync(fresh));
+        Assert.True(await tokens.GetExpirationDateAsync(fresh) > await tokens.GetCreationDateAsync(fresh));
+        var payload = await tokens.GetPayloadAsync(fresh);
+        Assert.Equal(5, payload!.Split('.').Length); // a JWE: the stored payload stays encrypted
+        Assert.Equal(
+            Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(second.RefreshToken))),
+            await tokens.GetReferenceIdAsync(fresh)); // only the hash of the handle is stored
+
+        // The spent one is redeemed, with its redemption date; both are in the same family as the new access token.
+        var spent = await tokens.FindByReferenceIdAsync(first.RefreshToken);
+        Assert.NotNull(spent);
+        Assert.True(await tokens.HasStatusAsync(spent, Statuses.Redeemed));
+        Assert.NotNull(await tokens.GetRedemptionDateAsync(spent));
+        var family = await tokens.GetAuthorizationIdAsync(fresh);
+        Assert.False(string.IsNullOrEmpty(family));
+        Assert.Equal(family, await tokens.GetAuthorizationIdAsync(spent));
+
+        // Listed through EF Core (a query the lean store leaves to OpenIddict): 2 sign-ins' worth of rows, each once.
+        var members = new List<string>();
+        await foreach (var member in tokens.FindByAuthorizationIdAsync(family!))
+        {
+            members.Add(await tokens.GetTypeAsync(member) ?? "");
+        }
+
+        Assert.Equal(2, members.Count(type => type == TokenTypeIdentifiers.RefreshToken));
+        Assert.Equal(2, members.Count(type => type == TokenTypeIdentifiers.AccessToken));
+    }
+
+    [Fact]
+    public async Task StoredPayloadSigningKeys_AreNeverPublished_AndAccessTokensStayAsymmetric()
+    {
+        var http = factory.CreateClient();
+        using var jwks = JsonDocument.Parse(await http.GetStringAsync("/.well-known/jwks"));
+        using var discovery = JsonDocument.Parse(await http.GetStringAsync("/.well-known/openid-configuration"));
+
+        foreach (var key in jwks.RootElement.GetProperty("keys").EnumerateArray())
+        {
+            Assert.NotEqual("oct", key.GetProperty("kty").GetString());
+            Assert.False(key.TryGetProperty("k", out _));
+        }
+
+        if (discovery.RootElement.TryGetProperty("id_token_signing_alg_values_supported", out var algorithms))
+        {
+            Assert.DoesNotContain(algorithms.EnumerateArray(), algorithm => algorithm.GetString()!.StartsWith("HS", StringComparison.Ordinal));
+        }
+
+        var tokens = await factory.CreateTokenClient().PasswordAsync();
+        var refreshed = await factory.CreateTokenClient().RefreshAsync(tokens.RefreshToken);
+        Assert.Equal("RS256", Jwt.Header(tokens.AccessToken).GetProperty("alg").GetString());
+        Assert.Equal("RS256", Jwt.Header(refreshed.AccessToken).GetProperty("alg").GetString());
+    }
+
+    [Fact]
+    public async Task ApplicationChangedThroughTheManager_IsSeenByTheNextRequest_NotAfterTheCacheExpires()
+    {
+        await using var own = new IdentityHostFactory();
+        var client = own.CreateTokenClient();
+        var tokens = await client.PasswordAsync();
+        var refreshed = await client.RefreshAsync(tokens.RefreshToken); // postman is now cached
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+
+        await using (var scope = own.Services.CreateAsyncScope())
+        {
+            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+            var postman = (await applications.FindByClientIdAsync("postman"))!;
+            var descriptor = new OpenIddictApplicationDescriptor();
+            await applications.PopulateAsync(descriptor, postman);
+            descriptor.Permissions.Remove(Permissions.GrantTypes.RefreshToken);
+            await applications.UpdateAsync(postman, descriptor);
+        }
+
+        var refused = await client.RefreshAsync(refreshed.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal(Errors.UnauthorizedClient, refused.Error);
+    }
+}
