@@ -40,4 +40,4 @@ SELECT printf('preseed-t-%08d', i), '$app', printf('preseed-a-%08d', i / 4), low
 FROM n;
 COMMIT;
 SQL
-echo "preseed: $(sqlite3 "$db" 'SELECT count(*) FROM OpenIddictTokens') token rows, $(sqlite3 "$db" 'SELECT count(*) FROM OpenIddictAuthorizations') authorizations in $db ($(du -h "$db" | cut -f1))"
+echo "preseed: $(sqlite3 "$db" 'SELECT count(*) FROM OpenIddictTokens') token rows, $(sqlite3 "$db" 'SELECT count(*) FROM OpenIddictAuthorizations') authorizations in $db ($(du -ch "$db"* | tail -1 | cut -f1) with its WAL)"
