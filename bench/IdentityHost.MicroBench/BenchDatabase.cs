@@ -23,18 +23,28 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     public ServiceProvider Services { get; }
 
-    public static async Task<BenchDatabase> CreateAsync()
+    /// <param name="lean">Register IdentityHost's lean token and authorization stores, as the server does.</param>
+    public static async Task<BenchDatabase> CreateAsync(bool lean = false)
     {
         var folder = Directory.CreateTempSubdirectory("identityhost-microbench-").FullName;
         var connectionString = new SqliteConnectionStringBuilder { DataSource = Path.Combine(folder, "bench.db"), Pooling = true }.ToString();
 
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddDbContext<ApplicationDbContext>(options => options
+        services.AddDbContext<SqliteDbContext>(options => options
             .UseSqlite(connectionString)
             .AddInterceptors(new PragmaInterceptor())
             .UseOpenIddict());
-        services.AddOpenIddict().AddCore(options => options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>());
+        services.AddScoped<ApplicationDbContext>(provider => provider.GetRequiredService<SqliteDbContext>());
+        services.AddOpenIddict().AddCore(options =>
+        {
+            options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
+            if (lean)
+            {
+                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, IdentityHost.Storage.Lean.LeanTokenStore>()
+                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, IdentityHost.Storage.Lean.LeanAuthorizationStore>();
+            }
+        });
 
         var provider = services.BuildServiceProvider();
         await using (var scope = provider.CreateAsyncScope())

@@ -10,14 +10,18 @@ namespace IdentityHost.MicroBench;
 
 /// <summary>
 /// Storing one refresh-token row on SQLite (WAL, synchronous=NORMAL), autocommitted: through OpenIddict's token
-/// manager and EF Core store in a fresh scope, as a request does it, and as one prepared INSERT on an open
-/// connection, which is the floor any store can reach. The difference is EF Core and store overhead.
+/// manager and EF Core store in a fresh scope, as a request did it before issue 5; through the same manager with
+/// IdentityHost's <see cref="IdentityHost.Storage.Lean.LeanTokenStore"/>, as a request does it now; and as one prepared
+/// INSERT on an open connection, which is the floor any store can reach.
 /// </summary>
 [MemoryDiagnoser]
 public class TokenStoreBenchmarks : IDisposable
 {
     private readonly string payload = Convert.ToBase64String(RandomNumberGenerator.GetBytes(1200));
     private BenchDatabase database = null!;
+    private BenchDatabase leanDatabase = null!;
+    private string leanApplicationId = null!;
+    private string leanAuthorizationId = null!;
     private string applicationId = null!;
     private string authorizationId = null!;
     private SqliteConnection connection = null!;
@@ -28,23 +32,9 @@ public class TokenStoreBenchmarks : IDisposable
     public async Task SetupAsync()
     {
         database = await BenchDatabase.CreateAsync();
-        await using (var scope = database.Services.CreateAsyncScope())
-        {
-            var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
-            var application = await applications.CreateAsync(new OpenIddictApplicationDescriptor { ClientId = "postman", ClientType = ClientTypes.Public });
-            applicationId = (await applications.GetIdAsync(application))!;
-
-            var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
-            var authorization = await authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
-            {
-                ApplicationId = applicationId,
-                CreationDate = DateTimeOffset.UtcNow,
-                Status = Statuses.Valid,
-                Subject = "alice",
-                Type = AuthorizationTypes.AdHoc,
-            });
-            authorizationId = (await authorizations.GetIdAsync(authorization))!;
-        }
+        (applicationId, authorizationId) = await SeedAsync(database);
+        leanDatabase = await BenchDatabase.CreateAsync(lean: true);
+        (leanApplicationId, leanAuthorizationId) = await SeedAsync(leanDatabase);
 
         connection = new SqliteConnection(database.ConnectionString);
         connection.Open();
@@ -67,11 +57,31 @@ public class TokenStoreBenchmarks : IDisposable
         insert.Prepare();
     }
 
+    private static async Task<(string Application, string Authorization)> SeedAsync(BenchDatabase target)
+    {
+        await using var scope = target.Services.CreateAsyncScope();
+        var applications = scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>();
+        var application = await applications.CreateAsync(new OpenIddictApplicationDescriptor { ClientId = "postman", ClientType = ClientTypes.Public });
+        var applicationId = (await applications.GetIdAsync(application))!;
+
+        var authorizations = scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>();
+        var authorization = await authorizations.CreateAsync(new OpenIddictAuthorizationDescriptor
+        {
+            ApplicationId = applicationId,
+            CreationDate = DateTimeOffset.UtcNow,
+            Status = Statuses.Valid,
+            Subject = "alice",
+            Type = AuthorizationTypes.AdHoc,
+        });
+        return (applicationId, (await authorizations.GetIdAsync(authorization))!);
+    }
+
     [GlobalCleanup]
     public async Task CleanupAsync()
     {
         Dispose();
         await database.DisposeAsync();
+        await leanDatabase.DisposeAsync();
     }
 
     public void Dispose()
@@ -82,14 +92,19 @@ public class TokenStoreBenchmarks : IDisposable
     }
 
     [Benchmark(Baseline = true)]
-    public async Task<object> OpenIddictTokenManager()
+    public Task<object> OpenIddictTokenManager() => CreateAsync(database, applicationId, authorizationId);
+
+    [Benchmark]
+    public Task<object> LeanTokenStore() => CreateAsync(leanDatabase, leanApplicationId, leanAuthorizationId);
+
+    private async Task<object> CreateAsync(BenchDatabase target, string application, string authorization)
     {
-        await using var scope = database.Services.CreateAsyncScope();
+        await using var scope = target.Services.CreateAsyncScope();
         var now = DateTimeOffset.UtcNow;
         return await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().CreateAsync(new OpenIddictTokenDescriptor
         {
-            ApplicationId = applicationId,
-            AuthorizationId = authorizationId,
+            ApplicationId = application,
+            AuthorizationId = authorization,
             CreationDate = now,
             ExpirationDate = now.AddDays(15),
             Payload = payload,

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
@@ -13,7 +14,8 @@ namespace IdentityHost.Protocol;
 /// signed with HMAC-SHA256 instead of the server's RS256/ES256 key: an RSA signature costs ~0.25 ms of CPU, an HMAC a
 /// microsecond, and nobody else needs to verify these. They are still encrypted, and still signed with a key only the
 /// server holds: one HMAC key per encryption key, derived from it with HKDF (so nothing new to store, back up or rotate:
-/// it lives and dies with its encryption key). Access and identity tokens, which clients and APIs verify, keep the
+/// it lives and dies with its encryption key), and each payload is signed with the key derived from the encryption key
+/// that encrypts it. Access and identity tokens, which clients and APIs verify, keep the
 /// asymmetric key. Symmetric keys never appear in the JWKS document or in discovery (OpenIddict publishes only
 /// RS*/PS*/ES* keys), which a test checks.
 /// </summary>
@@ -40,14 +42,24 @@ public sealed class StoredPayloadSigning : IOpenIddictServerHandler<GenerateToke
         or TokenTypeIdentifiers.Private.AuthorizationCode or TokenTypeIdentifiers.Private.DeviceCode
         or TokenTypeIdentifiers.Private.UserCode or TokenTypeIdentifiers.Private.RequestToken;
 
+    /// <summary>HMAC key id by encryption key id (deriving costs an HKDF and a SHA-256; the pairs never change).</summary>
+    private readonly ConcurrentDictionary<string, string> derivedKeyIds = new(StringComparer.Ordinal);
+
     public ValueTask HandleAsync(GenerateTokenContext context)
     {
-        // OpenIddict sorts symmetric keys first and signs everything but identity tokens with the first key. Only the
-        // server's own token types keep the HMAC key; every other token (access tokens above all) is for others to
-        // verify and takes the first asymmetric key, as it would without the HMAC keys.
-        if (context.SigningCredentials?.Key is SymmetricSecurityKey && !IsPrivate(context.TokenType))
+        var credentials = context.Options.SigningCredentials;
+        if (IsPrivate(context.TokenType) && context.EncryptionCredentials?.Key is SymmetricSecurityKey { KeyId: { } encryptionKeyId } encryptionKey)
         {
-            context.SigningCredentials = context.Options.SigningCredentials.First(credentials => credentials.Key is AsymmetricSecurityKey);
+            // Signed with the HMAC key derived from the very key that encrypts it: the two live and die together, so
+            // retiring an old encryption key (keys rotate) affects exactly the tokens it encrypted, as before.
+            var id = derivedKeyIds.GetOrAdd(encryptionKeyId, static (_, key) => Derive(key).Key.KeyId, encryptionKey);
+            context.SigningCredentials = credentials.FirstOrDefault(candidate => candidate.Key.KeyId == id) ?? context.SigningCredentials;
+        }
+        else if (context.SigningCredentials?.Key is SymmetricSecurityKey)
+        {
+            // OpenIddict sorts symmetric keys first and signs everything but identity tokens with the first key: every
+            // token for others to verify (access tokens above all) takes the first asymmetric key, as without HMAC keys.
+            context.SigningCredentials = credentials.First(candidate => candidate.Key is AsymmetricSecurityKey);
         }
 
         return ValueTask.CompletedTask;

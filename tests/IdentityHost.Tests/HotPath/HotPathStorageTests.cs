@@ -112,4 +112,29 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
         Assert.Equal(Errors.UnauthorizedClient, refused.Error);
     }
+
+    [Fact]
+    public async Task ATokenRevokedInBulkWhileARequestHoldsIt_IsNeverRedeemedAfterwards()
+    {
+        var tokens = await factory.CreateTokenClient().PasswordAsync();
+
+        await using var request = factory.Services.CreateAsyncScope();
+        var manager = request.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var held = await manager.FindByReferenceIdAsync(tokens.RefreshToken);
+        Assert.NotNull(held);
+
+        // Another request revokes the whole family meanwhile: one bulk UPDATE, which leaves the concurrency token as is.
+        await using (var other = factory.Services.CreateAsyncScope())
+        {
+            var otherManager = other.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            Assert.True(await otherManager.RevokeByAuthorizationIdAsync((await manager.GetAuthorizationIdAsync(held))!) > 0);
+        }
+
+        Assert.False(await manager.TryRedeemAsync(held));
+
+        await using var check = factory.Services.CreateAsyncScope();
+        var stored = await check.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().FindByReferenceIdAsync(tokens.RefreshToken);
+        Assert.True(await check.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().HasStatusAsync(stored!, Statuses.Revoked));
+        Assert.Equal(HttpStatusCode.BadRequest, (await factory.CreateTokenClient().RefreshAsync(tokens.RefreshToken)).Status);
+    }
 }

@@ -26,10 +26,17 @@ public sealed class LeanAuthorizationStore(
 
     private const string Update = "UPDATE \"OpenIddictAuthorizations\" SET \"ApplicationId\" = @application, " +
         "\"ConcurrencyToken\" = @stamp, \"CreationDate\" = @created, \"Properties\" = @properties, \"Scopes\" = @scopes, " +
-        "\"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
+        "\"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type " +
+        "WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored";
 
     /// <summary>Authorizations this store read with SQL (per request scope), with their application ids.</summary>
     private readonly Dictionary<Authorization, string?> applications = new(ReferenceEqualityComparer.Instance);
+
+    /// <summary>
+    /// The status each of them had when read or last written: bulk revocations (sign-out everywhere) change it without a
+    /// new concurrency token, and an update must not undo them (see <see cref="LeanTokenStore"/>).
+    /// </summary>
+    private readonly Dictionary<Authorization, string?> storedStatuses = new(ReferenceEqualityComparer.Instance);
 
     public override async ValueTask<Authorization?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
@@ -70,6 +77,7 @@ public sealed class LeanAuthorizationStore(
             Type = LeanSql.String(reader, 8),
         };
         applications.Add(authorization, LeanSql.String(reader, 1));
+        storedStatuses[authorization] = authorization.Status;
         return authorization;
     }
 
@@ -113,6 +121,7 @@ public sealed class LeanAuthorizationStore(
                 .With("@subject", authorization.Subject)
                 .With("@type", authorization.Type)
                 .With("@previous", authorization.ConcurrencyToken)
+                .With("@stored", storedStatuses.GetValueOrDefault(authorization))
                 .Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -123,12 +132,14 @@ public sealed class LeanAuthorizationStore(
         }
 
         authorization.ConcurrencyToken = stamp;
+        storedStatuses[authorization] = authorization.Status;
     }
 
     public override async ValueTask DeleteAsync(Authorization authorization, CancellationToken cancellationToken)
     {
         // Rare (nothing on the hot path deletes): hand a row read with SQL over to EF Core, which also deletes its tokens.
         applications.Remove(authorization);
+        storedStatuses.Remove(authorization);
         await base.DeleteAsync(authorization, cancellationToken);
     }
 }

@@ -43,7 +43,7 @@ public sealed class LeanTokenStore(
         "\"AuthorizationId\" = @authorization, \"ConcurrencyToken\" = @stamp, \"CreationDate\" = @created, " +
         "\"ExpirationDate\" = @expires, \"Payload\" = @payload, \"Properties\" = @properties, \"RedemptionDate\" = @redeemed, " +
         "\"ReferenceId\" = @reference, \"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type " +
-        "WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
+        "WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored";
 
     private const string Delete = "DELETE FROM \"OpenIddictTokens\" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
 
@@ -54,6 +54,13 @@ public sealed class LeanTokenStore(
     {
         public string? ApplicationId;
         public string? AuthorizationId;
+
+        /// <summary>
+        /// The status the row had when read or last written. OpenIddict's bulk revocations (a token family, a user, an
+        /// application) change the status without a new concurrency token, so the update also requires the status
+        /// to be unchanged: a token revoked meanwhile is never turned back into "redeemed" or "valid".
+        /// </summary>
+        public string? StoredStatus;
     }
 
     public override ValueTask<Token> InstantiateAsync(CancellationToken cancellationToken)
@@ -96,6 +103,7 @@ public sealed class LeanTokenStore(
             await Bind(sql, token, ids, token.ConcurrencyToken).Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        ids.StoredStatus = token.Status;
         links[token] = ids;
     }
 
@@ -113,7 +121,10 @@ public sealed class LeanTokenStore(
         int rows;
         await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
         {
-            rows = await Bind(sql, token, ids, stamp).With("@previous", token.ConcurrencyToken).Command.ExecuteNonQueryAsync(cancellationToken);
+            rows = await Bind(sql, token, ids, stamp)
+                .With("@previous", token.ConcurrencyToken)
+                .With("@stored", ids.StoredStatus)
+                .Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
         if (rows == 0)
@@ -123,6 +134,7 @@ public sealed class LeanTokenStore(
         }
 
         token.ConcurrencyToken = stamp;
+        ids.StoredStatus = token.Status;
     }
 
     public override async ValueTask DeleteAsync(Token token, CancellationToken cancellationToken)
@@ -230,7 +242,7 @@ public sealed class LeanTokenStore(
             Subject = LeanSql.String(reader, 11),
             Type = LeanSql.String(reader, 12),
         };
-        links.Add(token, new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2) });
+        links.Add(token, new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2), StoredStatus = token.Status });
         return token;
     }
 
