@@ -89,11 +89,12 @@ public static class TokenServerExtensions
                     .AddEventHandler(TokenEntryValidation.Descriptor)
                     .AddEventHandler(FamilyRevocationOnRevoke.Descriptor);
 
-                // One INSERT per refresh token or code instead of OpenIddict's insert-then-update.
+                // A sign-in's writes (spending the presented token, storing the new ones) in one transaction, after signing.
                 options.RemoveEventHandler(OpenIddictServerHandlers.Protection.CreateTokenEntry.Descriptor)
                     .RemoveEventHandler(OpenIddictServerHandlers.Protection.AttachTokenPayload.Descriptor)
                     .AddEventHandler(SingleWriteTokenEntry.Reserve.Descriptor)
-                    .AddEventHandler(SingleWriteTokenEntry.Store.Descriptor);
+                    .AddEventHandler(SingleWriteTokenEntry.Store.Descriptor)
+                    .AddEventHandler(SingleWriteTokenEntry.Flush.Descriptor);
 
                 // Payloads only this server reads are signed with an HMAC key, not the RSA/ECDSA key (StoredPayloadSigning).
                 options.AddEventHandler(StoredPayloadSigning.Descriptor);

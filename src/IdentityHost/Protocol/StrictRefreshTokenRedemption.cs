@@ -8,12 +8,11 @@ namespace IdentityHost.Protocol;
 /// <summary>
 /// Replaces OpenIddict's <c>RedeemTokenEntry</c>, which ignores a failed redemption of a refresh token: with it,
 /// parallel refreshes of one token all succeed and a failed write leaves the spent token valid. Here the presented
-/// token is marked redeemed first (an optimistic-concurrency UPDATE), and only the request that wins gets new tokens.
+/// token is recorded as spent by this sign-in and marked redeemed (an optimistic-concurrency UPDATE) in the transaction
+/// that stores its successors (<see cref="SingleWriteTokenEntry.Flush"/>): only the request that wins gets new tokens.
 /// A loser is a replay of a spent token: the whole family (the OpenIddict authorization) is revoked.
 /// </summary>
-public sealed class StrictRefreshTokenRedemption(
-    IOpenIddictTokenManager tokens,
-    FamilyRevoker families) : IOpenIddictServerHandler<ProcessSignInContext>
+public sealed class StrictRefreshTokenRedemption(IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
         OpenIddictServerHandlerDescriptor.CreateBuilder<ProcessSignInContext>()
@@ -45,19 +44,8 @@ public sealed class StrictRefreshTokenRedemption(
             return;
         }
 
-        if (await tokens.TryRedeemAsync(token))
-        {
-            return;
-        }
-
-        if (isRefresh)
-        {
-            await families.RevokeAsync(principal!.GetAuthorizationId(), FamilyRevocationReason.Replay, context.ClientId, principal!.GetClaim(Claims.Subject));
-            context.Reject(Errors.InvalidGrant, "The refresh token has already been used. Its token family has been revoked; sign in again.");
-        }
-        else
-        {
-            context.Reject(Errors.InvalidGrant, "The authorization code or device code has already been redeemed.");
-        }
+        // Spent in the same transaction as the new tokens are stored (SingleWriteTokenEntry.Flush): the concurrency-
+        // checked write there lets exactly one of several racing requests through and refuses the others.
+        SingleWriteTokenEntry.Spend(context.Transaction, (OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken)token, principal!, isRefresh);
     }
 }
