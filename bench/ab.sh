@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# A/B comparison of two IdentityHost builds on a noisy machine (see bench/README.md, "Comparing two builds").
+#
+#   bench/ab.sh REF_A [REF_B]      git refs (REF_B defaults to the working tree), e.g. bench/ab.sh HEAD~1
+#
+# Builds both in Release (REF_A in a temporary git worktree), starts both servers at once on throwaway databases,
+# warms both up, then alternates short measured slices between them (A, B, A, B, ...) so that whatever else the machine
+# is doing hits both alike. Prints refreshes per server CPU-second for each and the ratio B/A, summed over all slices.
+# Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+rounds=${ROUNDS:-8} slice=${SLICE:-6s} concurrency=${CONCURRENCY:-16}
+
+work=$(mktemp -d -t identityhost-ab.XXXXXX)
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  git -C "$root" worktree remove --force "$work/a" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+build() { # ref folder -> path of the built server
+  local ref=$1 folder=$2
+  if [ "$ref" = WORKTREE ]; then folder=$root; else git -C "$root" worktree add --detach -f "$folder" "$ref" >/dev/null 2>&1; fi
+  dotnet build "$folder/src/IdentityHost/IdentityHost.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly\;NoSummary >&2
+  echo "$folder/src/IdentityHost/bin/Release/net10.0"
+}
+
+echo "== building A (${1}) and B (${2:-working tree})"
+server_a=$(build "$1" "$work/a")
+if [ $# -ge 2 ]; then server_b=$(build "$2" "$work/b"); else server_b=$(build WORKTREE ""); fi
+dotnet build bench/IdentityHost.Bench/IdentityHost.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly\;NoSummary
+bench=$root/bench/IdentityHost.Bench/bin/Release/net10.0/IdentityHost.Bench.dll
+
+start() { # side server_dir -> "pid url"
+  local side=$1 dir=$2 port
+  port=$((20000 + RANDOM % 20000))
+  mkdir -p "$work/$side-data"
+  (cd "$dir" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development \
+    ConnectionStrings__IdentityHost="Data Source=$work/$side-data/bench.db" IdentityHost__KeysPath="$work/$side-data/keys" \
+    IdentityHost__Issuer="http://127.0.0.1:$port/" IdentityHost__SigningAlgorithm="${SIGNING:-RS256}" \
+    Serilog__MinimumLevel__Default=Warning IdentityHost__RateLimits__Enabled=false \
+    dotnet IdentityHost.dll >"$work/$side.log" 2>&1) &
+  echo "$! http://127.0.0.1:$port"
+}
+read -r pid_a url_a <<<"$(start a "$server_a")"; pids+=("$pid_a")
+read -r pid_b url_b <<<"$(start b "$server_b")"; pids+=("$pid_b")
+for url in "$url_a" "$url_b"; do
+  for _ in $(seq 120); do curl -fsS -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null && break; sleep 0.5; done
+done
+
+echo "== JIT warm-up, ${JIT_WARMUP:-20s} each"
+for url in "$url_a" "$url_b"; do dotnet "$bench" --url "$url" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 >/dev/null; done
+
+echo "== $rounds rounds of $slice per build at $concurrency clients"
+declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0)
+for round in $(seq "$rounds"); do
+  for side in a b; do
+    if [ "$side" = a ]; then url=$url_a pid=$pid_a; else url=$url_b pid=$pid_b; fi
+    out=$(dotnet "$bench" --url "$url" --concurrency "$concurrency" --duration "$slice" --warmup 1s --server-pid "$pid" --fail-on-error) ||
+      { echo "$out" >&2; echo "build $side reported errors or broken chains" >&2; exit 1; }
+    n=$(awk '/^  ok /{print $2}' <<<"$out"); s=$(awk '/server CPU/{print $3}' <<<"$out")
+    ok[$side]=$((ok[$side] + n)); cpu[$side]=$(awk -v a="${cpu[$side]}" -v b="$s" 'BEGIN { print a + b }')
+    printf '   round %d %s: %6d ok, %6.2f CPU-s, %5.0f per CPU-s\n' "$round" "$side" "$n" "$s" "$(awk -v n="$n" -v s="$s" 'BEGIN { print n / s }')"
+  done
+done
+awk -v oa="${ok[a]}" -v ca="${cpu[a]}" -v ob="${ok[b]}" -v cb="${cpu[b]}" 'BEGIN {
+  printf "A: %.0f refreshes per server CPU-second   B: %.0f   B/A = %.3f\n", oa / ca, ob / cb, (ob / cb) / (oa / ca) }'
