@@ -14,7 +14,7 @@ namespace IdentityHost.Protocol;
 /// read its client from the database); a change made through this manager clears the cache at once, and a change made
 /// by another instance (its start-up synchronisation) is seen here within that lifetime. Unknown client ids are never
 /// cached. And successful client-secret checks are remembered for a few minutes. The check is a
-/// deliberately slow PBKDF2 hash (about 2 ms, a third of a refresh); a confidential client presents the same secret on
+/// deliberately slow PBKDF2 hash (about 2 ms, more than a whole refresh costs now); a confidential client presents the same secret on
 /// every request. Only successes are cached, keyed by a SHA-256 of the presented secret and the stored hash: a wrong
 /// secret is always hashed in full, and a secret changed in configuration (a new stored hash) misses the cache at once.
 /// The secret itself is never kept.
