@@ -108,10 +108,9 @@ public sealed class LeanAuthorizationStore(
 
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        int rows;
         await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
         {
-            rows = await sql.With("@id", authorization.Id)
+            await sql.With("@id", authorization.Id)
                 .With("@application", application)
                 .With("@stamp", stamp)
                 .With("@created", authorization.CreationDate)
@@ -122,13 +121,7 @@ public sealed class LeanAuthorizationStore(
                 .With("@type", authorization.Type)
                 .With("@previous", authorization.ConcurrencyToken)
                 .With("@stored", storedStatuses.GetValueOrDefault(authorization))
-                .Command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (rows == 0)
-        {
-            throw new OpenIddictExceptions.ConcurrencyException(
-                "The authorization was concurrently updated (or removed) and cannot be persisted in its current state.");
+                .ExecuteGuardedAsync("authorization", cancellationToken);
         }
 
         authorization.ConcurrencyToken = stamp;

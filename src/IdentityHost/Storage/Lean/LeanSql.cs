@@ -50,6 +50,19 @@ internal readonly struct LeanSql : IAsyncDisposable
 
     public ValueTask DisposeAsync() => Command.DisposeAsync();
 
+    /// <summary>
+    /// Runs an UPDATE or DELETE guarded by the row's concurrency token (and status): no row changed means another
+    /// request changed or removed it first, which OpenIddict's managers expect as a <c>ConcurrencyException</c>.
+    /// </summary>
+    public async Task ExecuteGuardedAsync(string what, CancellationToken cancellationToken)
+    {
+        if (await Command.ExecuteNonQueryAsync(cancellationToken) == 0)
+        {
+            throw new OpenIddict.Abstractions.OpenIddictExceptions.ConcurrencyException(
+                $"The {what} was concurrently updated or removed and cannot be persisted in its current state.");
+        }
+    }
+
     public static string? String(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>A stored date as UTC (SQLite keeps no kind; OpenIddict's stores treat every stored date as UTC).</summary>

@@ -118,19 +118,12 @@ public sealed class LeanTokenStore(
 
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        int rows;
         await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
         {
-            rows = await Bind(sql, token, ids, stamp)
+            await Bind(sql, token, ids, stamp)
                 .With("@previous", token.ConcurrencyToken)
                 .With("@stored", ids.StoredStatus)
-                .Command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (rows == 0)
-        {
-            throw new OpenIddictExceptions.ConcurrencyException(
-                "The token was concurrently updated (or removed) and cannot be persisted in its current state.");
+                .ExecuteGuardedAsync("token", cancellationToken);
         }
 
         token.ConcurrencyToken = stamp;
@@ -147,15 +140,9 @@ public sealed class LeanTokenStore(
         }
 
         var db = await Context.GetDbContextAsync(cancellationToken);
-        int rows;
         await using (var sql = await LeanSql.OpenAsync(db, Delete, cancellationToken))
         {
-            rows = await sql.With("@id", token.Id).With("@previous", token.ConcurrencyToken).Command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        if (rows == 0)
-        {
-            throw new OpenIddictExceptions.ConcurrencyException("The token was concurrently updated (or removed) and cannot be deleted.");
+            await sql.With("@id", token.Id).With("@previous", token.ConcurrencyToken).ExecuteGuardedAsync("token", cancellationToken);
         }
 
         links.Remove(token);
