@@ -28,17 +28,28 @@ public sealed class CachingApplicationManager(
     ApplicationCache applications)
     : OpenIddictApplicationManager<OpenIddictEntityFrameworkCoreApplication>(cache, logger, options, store)
 {
+    /// <summary>This request's copies (a request looks its client up several times: one copy, one identity).</summary>
+    private readonly Dictionary<string, OpenIddictEntityFrameworkCoreApplication> copies = new(StringComparer.Ordinal);
+
     public override async ValueTask<OpenIddictEntityFrameworkCoreApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken = default)
     {
-        if (applications.TryGet(identifier) is { } snapshot)
+        if (copies.TryGetValue(identifier, out var application))
         {
-            return ApplicationCache.Copy(snapshot);
+            return application;
         }
 
-        var application = await base.FindByClientIdAsync(identifier, cancellationToken);
-        if (application is not null)
+        if (applications.TryGet(identifier) is { } snapshot)
+        {
+            application = ApplicationCache.Copy(snapshot);
+        }
+        else if ((application = await base.FindByClientIdAsync(identifier, cancellationToken)) is not null)
         {
             applications.Add(identifier, ApplicationCache.Copy(application));
+        }
+
+        if (application is not null)
+        {
+            copies[identifier] = application;
         }
 
         return application;
@@ -49,6 +60,7 @@ public sealed class CachingApplicationManager(
         applications.Clear();
         await base.UpdateAsync(application, cancellationToken);
         applications.Clear();
+        copies.Clear();
     }
 
     public override async ValueTask DeleteAsync(OpenIddictEntityFrameworkCoreApplication application, CancellationToken cancellationToken = default)
@@ -56,6 +68,7 @@ public sealed class CachingApplicationManager(
         applications.Clear();
         await base.DeleteAsync(application, cancellationToken);
         applications.Clear();
+        copies.Clear();
     }
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)

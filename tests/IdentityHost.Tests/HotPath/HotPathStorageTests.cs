@@ -2,7 +2,11 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using IdentityHost.Keys;
+using IdentityHost.Protocol;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -87,6 +91,18 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         var refreshed = await factory.CreateTokenClient().RefreshAsync(tokens.RefreshToken);
         Assert.Equal("RS256", Jwt.Header(tokens.AccessToken).GetProperty("alg").GetString());
         Assert.Equal("RS256", Jwt.Header(refreshed.AccessToken).GetProperty("alg").GetString());
+
+        // The payload stored behind the new refresh token: encrypted, and inside signed with HS256 by the HMAC key
+        // derived from the very encryption key that encrypted it (not by the RSA key).
+        await using var scope = factory.Services.CreateAsyncScope();
+        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+        var payload = await manager.GetPayloadAsync((await manager.FindByReferenceIdAsync(refreshed.RefreshToken))!);
+        var encrypted = new JsonWebToken(payload);
+        var encryptionKey = KeyFiles.LoadEncryptionKeys(factory.Folder.KeysPath).Single(key => key.KeyId == encrypted.Kid);
+        var inner = new JsonWebTokenHandler().DecryptToken(encrypted, new TokenValidationParameters { TokenDecryptionKeys = [encryptionKey] });
+        var signed = new JsonWebToken(inner);
+        Assert.Equal(SecurityAlgorithms.HmacSha256, signed.Alg);
+        Assert.Equal(StoredPayloadSigning.Derive(encryptionKey).Key.KeyId, signed.Kid);
     }
 
     [Fact]

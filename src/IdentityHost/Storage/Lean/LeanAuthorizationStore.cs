@@ -29,23 +29,28 @@ public sealed class LeanAuthorizationStore(
         "\"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type " +
         "WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored";
 
-    /// <summary>Authorizations this store read with SQL (per request scope), with their application ids.</summary>
-    private readonly Dictionary<Authorization, string?> applications = new(ReferenceEqualityComparer.Instance);
+    /// <summary>Authorizations this store read with SQL (per request scope), with what EF Core would track for them.</summary>
+    private readonly Dictionary<Authorization, Row> own = new(ReferenceEqualityComparer.Instance);
 
-    /// <summary>
-    /// The status each of them had when read or last written: bulk revocations (sign-out everywhere) change it without a
-    /// new concurrency token, and an update must not undo them (see <see cref="LeanTokenStore"/>).
-    /// </summary>
-    private readonly Dictionary<Authorization, string?> storedStatuses = new(ReferenceEqualityComparer.Instance);
+    private sealed class Row
+    {
+        public string? ApplicationId;
+
+        /// <summary>
+        /// The status when read or last written: bulk revocations (sign-out everywhere) change it without a new
+        /// concurrency token, and an update must not undo them (see <see cref="LeanTokenStore"/>).
+        /// </summary>
+        public string? StoredStatus;
+    }
 
     public override async ValueTask<Authorization?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        foreach (var own in applications.Keys)
+        foreach (var authorization in own.Keys)
         {
-            if (own.Id == identifier)
+            if (authorization.Id == identifier)
             {
-                return own;
+                return authorization;
             }
         }
 
@@ -65,7 +70,7 @@ public sealed class LeanAuthorizationStore(
             return null;
         }
 
-        var authorization = new Authorization
+        var read = new Authorization
         {
             Id = reader.GetString(0),
             ConcurrencyToken = LeanSql.String(reader, 2),
@@ -76,31 +81,30 @@ public sealed class LeanAuthorizationStore(
             Subject = LeanSql.String(reader, 7),
             Type = LeanSql.String(reader, 8),
         };
-        applications.Add(authorization, LeanSql.String(reader, 1));
-        storedStatuses[authorization] = authorization.Status;
-        return authorization;
+        own.Add(read, new Row { ApplicationId = LeanSql.String(reader, 1), StoredStatus = read.Status });
+        return read;
     }
 
     public override ValueTask<string?> GetApplicationIdAsync(Authorization authorization, CancellationToken cancellationToken) =>
-        applications.TryGetValue(authorization, out var application)
-            ? ValueTask.FromResult(application)
+        own.TryGetValue(authorization, out var row)
+            ? ValueTask.FromResult(row.ApplicationId)
             : base.GetApplicationIdAsync(authorization, cancellationToken);
 
     public override ValueTask SetApplicationIdAsync(Authorization authorization, string? identifier, CancellationToken cancellationToken)
     {
-        if (!applications.ContainsKey(authorization))
+        if (!own.TryGetValue(authorization, out var row))
         {
             return base.SetApplicationIdAsync(authorization, identifier, cancellationToken);
         }
 
-        applications[authorization] = string.IsNullOrEmpty(identifier) ? null : identifier;
+        row.ApplicationId = string.IsNullOrEmpty(identifier) ? null : identifier;
         return ValueTask.CompletedTask;
     }
 
     public override async ValueTask UpdateAsync(Authorization authorization, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(authorization);
-        if (!applications.TryGetValue(authorization, out var application))
+        if (!own.TryGetValue(authorization, out var row))
         {
             await base.UpdateAsync(authorization, cancellationToken);
             return;
@@ -111,7 +115,7 @@ public sealed class LeanAuthorizationStore(
         await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
         {
             await sql.With("@id", authorization.Id)
-                .With("@application", application)
+                .With("@application", row.ApplicationId)
                 .With("@stamp", stamp)
                 .With("@created", authorization.CreationDate)
                 .With("@properties", authorization.Properties)
@@ -120,19 +124,18 @@ public sealed class LeanAuthorizationStore(
                 .With("@subject", authorization.Subject)
                 .With("@type", authorization.Type)
                 .With("@previous", authorization.ConcurrencyToken)
-                .With("@stored", storedStatuses.GetValueOrDefault(authorization))
+                .With("@stored", row.StoredStatus)
                 .ExecuteGuardedAsync("authorization", cancellationToken);
         }
 
         authorization.ConcurrencyToken = stamp;
-        storedStatuses[authorization] = authorization.Status;
+        row.StoredStatus = authorization.Status;
     }
 
     public override async ValueTask DeleteAsync(Authorization authorization, CancellationToken cancellationToken)
     {
         // Rare (nothing on the hot path deletes): hand a row read with SQL over to EF Core, which also deletes its tokens.
-        applications.Remove(authorization);
-        storedStatuses.Remove(authorization);
+        own.Remove(authorization);
         await base.DeleteAsync(authorization, cancellationToken);
     }
 }
