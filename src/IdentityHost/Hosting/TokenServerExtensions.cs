@@ -100,6 +100,10 @@ public static class TokenServerExtensions
                 options.AddEventHandler(StoredPayloadSigning.Descriptor);
             });
 
+        // OpenIddict's handlers, dispatched from per-event lists worked out once (PlannedServerDispatcher).
+        services.AddSingleton<ServerDispatchPlan>();
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, PlannedServerDispatcher>());
+
         return builder;
     }
 
