@@ -29,10 +29,12 @@ public static class StorageExtensions
         builder.Services.AddDbContextPool<PostgresDbContext>((services, options) => options
             .UseNpgsql(ConnectionString(services))
             .UseOpenIddict());
+        // A SQLite context keeps one open connection from request to request (SqliteSessions).
+        builder.Services.AddSingleton<SqliteSessions>();
         builder.Services.AddScoped<ApplicationDbContext>(services =>
             services.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres
                 ? services.GetRequiredService<PostgresDbContext>()
-                : services.GetRequiredService<SqliteDbContext>());
+                : services.GetRequiredService<SqliteSessions>().Attach(services.GetRequiredService<SqliteDbContext>()));
 
         // Migrations run before any other hosted service (Data Protection reads its key ring from the database).
         builder.Services.AddSingleton<DatabaseInitializer>().AddHostedService(services => services.GetRequiredService<DatabaseInitializer>());

@@ -1,21 +1,38 @@
 using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
 namespace IdentityHost.Storage.Lean;
 
 /// <summary>
-/// Plain ADO.NET commands on a DbContext's own connection and transaction. EF Core still owns the connection: it is
-/// opened through EF (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first
-/// command and then left open for the rest of the request, which saves an open and a close per statement (six per
-/// refresh); EF Core closes it when the request's DbContext goes back to the pool. A transaction EF has open is
-/// joined. The SQL is written once for both engines: quoted identifiers and <c>@name</c>
-/// parameters mean the same in SQLite and PostgreSQL, and both ADO.NET providers bind <see cref="DateTime"/> the way
-/// EF Core's own mappings store it (SQLite: ISO text; PostgreSQL: <c>timestamp with time zone</c>, UTC).
+/// Plain ADO.NET commands on a DbContext's own connection and transaction. The connection is opened through EF Core
+/// (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first command and then left
+/// open for the rest of the request (on SQLite for good, see <see cref="SqliteSessions"/>), which saves an open and a
+/// close per statement. A transaction EF has open is joined. The SQL is written once for both engines: quoted
+/// identifiers and <c>@name</c> parameters mean the same in SQLite and PostgreSQL, and both ADO.NET providers bind
+/// <see cref="DateTime"/> the way EF Core's own mappings store it (SQLite: ISO text; PostgreSQL:
+/// <c>timestamp with time zone</c>, UTC).
+/// <para>
+/// On SQLite each connection keeps its commands, one per SQL text, so a statement is parsed and planned once per
+/// connection and then only re-bound. A kept command is used by one request at a time, like its connection; its
+/// parameters are cleared each time it is taken. It is reused only on the native connection it was prepared on:
+/// Microsoft.Data.Sqlite forgets a command when its connection closes, and the command's statements would otherwise
+/// outlive the close and run on the pooled native connection another request holds by then.
+/// </para>
 /// </summary>
 internal readonly struct LeanSql : IAsyncDisposable
 {
-    private LeanSql(DbCommand command) => Command = command;
+    private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, (DbCommand Command, object Handle)>> Kept = new();
+
+    private readonly bool kept;
+
+    private LeanSql(DbCommand command, bool kept)
+    {
+        Command = command;
+        this.kept = kept;
+    }
 
     public DbCommand Command { get; }
 
@@ -27,15 +44,43 @@ internal readonly struct LeanSql : IAsyncDisposable
             await context.Database.OpenConnectionAsync(cancellationToken);
         }
 
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
+        var kept = connection is SqliteConnection;
+        DbCommand command;
+        if (connection is SqliteConnection sqlite)
+        {
+            var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
+            if (commands.TryGetValue(sql, out var entry) && ReferenceEquals(entry.Handle, sqlite.Handle))
+            {
+                command = entry.Command;
+                foreach (DbParameter parameter in command.Parameters)
+                {
+                    parameter.Value = DBNull.Value;
+                }
+            }
+            else
+            {
+                // New, or prepared on a native connection this one no longer holds (it was closed and reopened since):
+                // such statements would run on whichever connection now has that handle.
+                await (entry.Command?.DisposeAsync() ?? ValueTask.CompletedTask);
+                command = connection.CreateCommand();
+                command.CommandText = sql;
+                commands[sql] = (command, sqlite.Handle!);
+            }
+        }
+        else
+        {
+            command = connection.CreateCommand();
+            command.CommandText = sql;
+        }
+
         command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
-        return new LeanSql(command);
+        return new LeanSql(command, kept);
     }
 
     public LeanSql With(string name, object? value)
     {
-        var parameter = Command.CreateParameter();
+        var known = kept && Command.Parameters.Contains(name);
+        var parameter = known ? Command.Parameters[name] : Command.CreateParameter();
         parameter.ParameterName = name;
         parameter.Value = value switch
         {
@@ -44,11 +89,25 @@ internal readonly struct LeanSql : IAsyncDisposable
             DateTime { Kind: DateTimeKind.Unspecified } date => DateTime.SpecifyKind(date, DateTimeKind.Utc),
             _ => value,
         };
-        Command.Parameters.Add(parameter);
+        if (!known)
+        {
+            Command.Parameters.Add(parameter);
+        }
+
         return this;
     }
 
-    public ValueTask DisposeAsync() => Command.DisposeAsync();
+    /// <summary>Disposes the command, or, for a kept one, lets go of the request's transaction.</summary>
+    public ValueTask DisposeAsync()
+    {
+        if (!kept)
+        {
+            return Command.DisposeAsync();
+        }
+
+        Command.Transaction = null;
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// Runs an UPDATE or DELETE guarded by the row's concurrency token (and status): no row changed means another
