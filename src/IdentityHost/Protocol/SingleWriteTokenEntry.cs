@@ -110,7 +110,10 @@ public static class SingleWriteTokenEntry
 
             var token = await store.InstantiateAsync(default);
             await tokens.PopulateAsync(token, descriptor);
-            token.Id = Guid.NewGuid().ToString();
+            // Time-ordered (UUIDv7): new rows land at the end of the primary-key index instead of on a random page of it,
+            // which a write would otherwise have to read and rewrite (measured: +4 % refreshes per CPU-second). Token ids
+            // are not secrets (the handle is); the embedded time is the token's own creation time.
+            token.Id = Guid.CreateVersion7().ToString();
             context.Principal.SetTokenId(token.Id);
             Pending(context.Transaction).Created.Add(token.Id, token);
         }

@@ -95,7 +95,7 @@ public sealed class LeanTokenStore(
             ids = new Links { ApplicationId = token.Application?.Id, AuthorizationId = token.Authorization?.Id };
         }
 
-        token.Id ??= Guid.NewGuid().ToString();
+        token.Id ??= Guid.CreateVersion7().ToString();
         token.ConcurrencyToken ??= Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
         await using (var sql = await LeanSql.OpenAsync(db, Insert, cancellationToken))
