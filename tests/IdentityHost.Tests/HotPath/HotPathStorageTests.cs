@@ -54,6 +54,16 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.NotNull(spent);
         Assert.True(await tokens.HasStatusAsync(spent, Statuses.Redeemed));
         Assert.NotNull(await tokens.GetRedemptionDateAsync(spent));
+
+        // The redemption wrote only what changed (LeanTokenStore): every other column is as the sign-in stored it.
+        Assert.True(await tokens.HasTypeAsync(spent, TokenTypeIdentifiers.RefreshToken));
+        Assert.Equal(postman, await tokens.GetApplicationIdAsync(spent));
+        Assert.Equal(await tokens.GetSubjectAsync(fresh), await tokens.GetSubjectAsync(spent));
+        Assert.Equal(5, (await tokens.GetPayloadAsync(spent))!.Split('.').Length);
+        Assert.Equal(
+            Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(first.RefreshToken))),
+            await tokens.GetReferenceIdAsync(spent));
+        Assert.True(await tokens.GetExpirationDateAsync(spent) > await tokens.GetCreationDateAsync(spent));
         var family = await tokens.GetAuthorizationIdAsync(fresh);
         Assert.False(string.IsNullOrEmpty(family));
         Assert.Equal(family, await tokens.GetAuthorizationIdAsync(spent));

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -39,11 +40,19 @@ public sealed class LeanTokenStore(
     private const string Insert = "INSERT INTO \"OpenIddictTokens\" (" + Columns + ") VALUES " +
         "(@id, @application, @authorization, @stamp, @created, @expires, @payload, @properties, @redeemed, @reference, @status, @subject, @type)";
 
-    private const string Update = "UPDATE \"OpenIddictTokens\" SET \"ApplicationId\" = @application, " +
-        "\"AuthorizationId\" = @authorization, \"ConcurrencyToken\" = @stamp, \"CreationDate\" = @created, " +
-        "\"ExpirationDate\" = @expires, \"Payload\" = @payload, \"Properties\" = @properties, \"RedemptionDate\" = @redeemed, " +
-        "\"ReferenceId\" = @reference, \"Status\" = @status, \"Subject\" = @subject, \"Type\" = @type " +
-        "WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored";
+    /// <summary>The columns a write may change, with their parameters; an UPDATE sets only those that changed.</summary>
+    private static readonly (string Column, string Parameter)[] Changeable =
+    [
+        ("ApplicationId", "@application"), ("AuthorizationId", "@authorization"), ("CreationDate", "@created"),
+        ("ExpirationDate", "@expires"), ("Payload", "@payload"), ("Properties", "@properties"),
+        ("RedemptionDate", "@redeemed"), ("ReferenceId", "@reference"), ("Status", "@status"), ("Subject", "@subject"),
+        ("Type", "@type"),
+    ];
+
+    private const int StatusColumn = 8;
+
+    /// <summary>UPDATE statements by set of changed columns (a handful in practice: redeem, revoke, extend).</summary>
+    private static readonly ConcurrentDictionary<int, string> Updates = new();
 
     private const string Delete = "DELETE FROM \"OpenIddictTokens\" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
 
@@ -60,7 +69,10 @@ public sealed class LeanTokenStore(
         /// application) change the status without a new concurrency token, so the update also requires the status
         /// to be unchanged: a token revoked meanwhile is never turned back into "redeemed" or "valid".
         /// </summary>
-        public string? StoredStatus;
+        public string? StoredStatus => (string?)Stored?[StatusColumn];
+
+        /// <summary>The row's values as last read or written (see <see cref="Changeable"/>); null before it is created.</summary>
+        public object?[]? Stored;
     }
 
     public override ValueTask<Token> InstantiateAsync(CancellationToken cancellationToken)
@@ -103,7 +115,7 @@ public sealed class LeanTokenStore(
             await Bind(sql, token, ids, token.ConcurrencyToken).Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        ids.StoredStatus = token.Status;
+        ids.Stored = Values(token, ids);
         links[token] = ids;
     }
 
@@ -116,18 +128,36 @@ public sealed class LeanTokenStore(
             return;
         }
 
+        // Only the columns that changed are written: SQLite then leaves alone every index none of them is part of
+        // (a redemption changes the status and redemption date, not the reference id, family or client).
+        var current = Values(token, ids);
+        var changed = 0;
+        for (var column = 0; column < current.Length; column++)
+        {
+            if (ids.Stored is null || !Equals(current[column], ids.Stored[column]))
+            {
+                changed |= 1 << column;
+            }
+        }
+
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
+        await using (var sql = await LeanSql.OpenAsync(db, Updates.GetOrAdd(changed, UpdateStatement), cancellationToken))
         {
-            await Bind(sql, token, ids, stamp)
-                .With("@previous", token.ConcurrencyToken)
-                .With("@stored", ids.StoredStatus)
-                .ExecuteGuardedAsync("token", cancellationToken);
+            sql.With("@id", token.Id).With("@stamp", stamp).With("@previous", token.ConcurrencyToken).With("@stored", ids.StoredStatus);
+            for (var column = 0; column < current.Length; column++)
+            {
+                if ((changed & (1 << column)) != 0)
+                {
+                    sql.With(Changeable[column].Parameter, current[column]);
+                }
+            }
+
+            await sql.ExecuteGuardedAsync("token", cancellationToken);
         }
 
         token.ConcurrencyToken = stamp;
-        ids.StoredStatus = token.Status;
+        ids.Stored = current;
     }
 
     public override async ValueTask DeleteAsync(Token token, CancellationToken cancellationToken)
@@ -229,7 +259,9 @@ public sealed class LeanTokenStore(
             Subject = LeanSql.String(reader, 11),
             Type = LeanSql.String(reader, 12),
         };
-        links.Add(token, new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2), StoredStatus = token.Status });
+        var ids = new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2) };
+        ids.Stored = Values(token, ids);
+        links.Add(token, ids);
         return token;
     }
 
@@ -247,4 +279,25 @@ public sealed class LeanTokenStore(
         .With("@status", token.Status)
         .With("@subject", token.Subject)
         .With("@type", token.Type);
+
+    private static object?[] Values(Token token, Links ids) =>
+    [
+        ids.ApplicationId, ids.AuthorizationId, token.CreationDate, token.ExpirationDate, token.Payload, token.Properties,
+        token.RedemptionDate, token.ReferenceId, token.Status, token.Subject, token.Type,
+    ];
+
+    private static string UpdateStatement(int changed)
+    {
+        var sql = new System.Text.StringBuilder("UPDATE \"OpenIddictTokens\" SET \"ConcurrencyToken\" = @stamp");
+        for (var column = 0; column < Changeable.Length; column++)
+        {
+            if ((changed & (1 << column)) != 0)
+            {
+                sql.Append(", \"").Append(Changeable[column].Column).Append("\" = ").Append(Changeable[column].Parameter);
+            }
+        }
+
+        // The status it had when read: a bulk revocation meanwhile (which keeps the concurrency token) also fails it.
+        return sql.Append(" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored").ToString();
+    }
 }
