@@ -43,6 +43,9 @@ public static class TokenServerExtensions
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
+
+                // Reference handles hashed as OpenIddict does, minus a per-call CryptoConfig look-up (HashingTokenManager).
+                options.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HashingTokenManager>();
             })
             .AddServer(options =>
             {
