@@ -104,7 +104,7 @@ public static class TokenServerExtensions
             });
 
         // OpenIddict's handlers, dispatched from per-event lists worked out once (PlannedServerDispatcher).
-        services.AddSingleton<ServerDispatchPlan>();
+        services.AddSingleton(provider => new ServerDispatchPlan(provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(), provider, services));
         services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, PlannedServerDispatcher>());
 
         return builder;
