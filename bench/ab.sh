@@ -5,8 +5,11 @@
 #
 # Builds both in Release (REF_A in a temporary git worktree), starts both servers at once on throwaway databases,
 # warms both up, then alternates short measured slices between them (A, B, A, B, ...) so that whatever else the machine
-# is doing hits both alike. Prints refreshes per server CPU-second for each and the ratio B/A, summed over all slices.
+# is doing hits both alike. Prints refreshes per server CPU-second for each and the ratio B/A, summed over all slices,
+# the ratio of successful refreshes in the same slices, and each build's median p50 latency over its slices.
 # Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
+# PRESEED_B=1000000 first fills B's database with that many token rows (bench/preseed.sh): with the same build on
+# both sides (e.g. bench/ab.sh HEAD), that measures the flat cost of a large token table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -53,20 +56,29 @@ for url in "$url_a" "$url_b"; do
   for _ in $(seq 120); do curl -fsS -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null && break; sleep 0.5; done
 done
 
+if [ "${PRESEED_B:-0}" != 0 ]; then
+  echo "== pre-seeding $PRESEED_B token rows into B's database (flat cost: run the same build on both sides)"
+  "$root/bench/preseed.sh" "$work/b-data/bench.db" "$PRESEED_B"
+fi
+
 echo "== JIT warm-up, ${JIT_WARMUP:-20s} each"
 for url in "$url_a" "$url_b"; do dotnet "$bench" --url "$url" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 >/dev/null; done
 
 echo "== $rounds rounds of $slice per build at $concurrency clients"
-declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0)
+declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0) p50=([a]="" [b]="")
 for round in $(seq "$rounds"); do
   for side in a b; do
     if [ "$side" = a ]; then url=$url_a pid=$pid_a; else url=$url_b pid=$pid_b; fi
     out=$(dotnet "$bench" --url "$url" --concurrency "$concurrency" --duration "$slice" --warmup 1s --server-pid "$pid" --fail-on-error) ||
       { echo "$out" >&2; echo "build $side reported errors or broken chains" >&2; exit 1; }
     n=$(awk '/^  ok /{print $2}' <<<"$out"); s=$(awk '/server CPU/{print $3}' <<<"$out")
+    p50[$side]+="$(awk '/latency ms/{print $4}' <<<"$out") "
     ok[$side]=$((ok[$side] + n)); cpu[$side]=$(awk -v a="${cpu[$side]}" -v b="$s" 'BEGIN { print a + b }')
     printf '   round %d %s: %6d ok, %6.2f CPU-s, %5.0f per CPU-s\n' "$round" "$side" "$n" "$s" "$(awk -v n="$n" -v s="$s" 'BEGIN { print n / s }')"
   done
 done
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 awk -v oa="${ok[a]}" -v ca="${cpu[a]}" -v ob="${ok[b]}" -v cb="${cpu[b]}" 'BEGIN {
-  printf "A: %.0f refreshes per server CPU-second   B: %.0f   B/A = %.3f\n", oa / ca, ob / cb, (ob / cb) / (oa / ca) }'
+  printf "A: %.0f refreshes per server CPU-second   B: %.0f   B/A = %.3f\n", oa / ca, ob / cb, (ob / cb) / (oa / ca)
+  printf "successful refreshes, same slices: B/A = %.3f\n", ob / oa }'
+echo "median p50 of the slices: A $(median <<<"${p50[a]}") ms   B $(median <<<"${p50[b]}") ms"
