@@ -21,7 +21,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  git -C "$root" worktree remove --force "$work/a" 2>/dev/null || true
+  for side in a b; do git -C "$root" worktree remove --force "$work/$side" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT

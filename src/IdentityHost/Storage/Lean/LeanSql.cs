@@ -44,8 +44,8 @@ internal readonly struct LeanSql : IAsyncDisposable
             await context.Database.OpenConnectionAsync(cancellationToken);
         }
 
-        var kept = connection is SqliteConnection;
         DbCommand command;
+        var kept = connection is SqliteConnection;
         if (connection is SqliteConnection sqlite)
         {
             var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
