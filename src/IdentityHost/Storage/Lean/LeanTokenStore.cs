@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Caching.Memory;
@@ -30,32 +29,6 @@ public sealed class LeanTokenStore(
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
     : OpenIddictEntityFrameworkCoreTokenStore<Token, Application, Authorization, string>(cache, context, options)
 {
-    private const string Columns =
-        "\"Id\", \"ApplicationId\", \"AuthorizationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", " +
-        "\"Payload\", \"Properties\", \"RedemptionDate\", \"ReferenceId\", \"Status\", \"Subject\", \"Type\"";
-
-    private const string SelectById = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"Id\" = @id";
-    private const string SelectByReferenceId = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"ReferenceId\" = @reference";
-
-    private const string Insert = "INSERT INTO \"OpenIddictTokens\" (" + Columns + ") VALUES " +
-        "(@id, @application, @authorization, @stamp, @created, @expires, @payload, @properties, @redeemed, @reference, @status, @subject, @type)";
-
-    /// <summary>The columns a write may change, with their parameters; an UPDATE sets only those that changed.</summary>
-    private static readonly (string Column, string Parameter)[] Changeable =
-    [
-        ("ApplicationId", "@application"), ("AuthorizationId", "@authorization"), ("CreationDate", "@created"),
-        ("ExpirationDate", "@expires"), ("Payload", "@payload"), ("Properties", "@properties"),
-        ("RedemptionDate", "@redeemed"), ("ReferenceId", "@reference"), ("Status", "@status"), ("Subject", "@subject"),
-        ("Type", "@type"),
-    ];
-
-    private const int StatusColumn = 8;
-
-    /// <summary>UPDATE statements by set of changed columns (a handful in practice: redeem, revoke, extend).</summary>
-    private static readonly ConcurrentDictionary<int, string> Updates = new();
-
-    private const string Delete = "DELETE FROM \"OpenIddictTokens\" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous";
-
     /// <summary>The entities of this store (per request scope), with their application and authorization ids.</summary>
     private readonly Dictionary<Token, Links> links = new(ReferenceEqualityComparer.Instance);
 
@@ -69,9 +42,9 @@ public sealed class LeanTokenStore(
         /// application) change the status without a new concurrency token, so the update also requires the status
         /// to be unchanged: a token revoked meanwhile is never turned back into "redeemed" or "valid".
         /// </summary>
-        public string? StoredStatus => (string?)Stored?[StatusColumn];
+        public string? StoredStatus => (string?)Stored?[TokenRowSql.StatusColumn];
 
-        /// <summary>The row's values as last read or written (see <see cref="Changeable"/>); null before it is created.</summary>
+        /// <summary>The row's values as last read or written (<see cref="TokenRowSql.Values"/>); null before it is created.</summary>
         public object?[]? Stored;
     }
 
@@ -87,7 +60,7 @@ public sealed class LeanTokenStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         return Own(token => token.Id == identifier) ??
                await TrackedAsync(token => token.Id == identifier, cancellationToken) ??
-               await ReadAsync(SelectById, "@id", identifier, cancellationToken);
+               await ReadAsync(TokenRowSql.SelectById, "@id", identifier, cancellationToken);
     }
 
     public override async ValueTask<Token?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
@@ -95,7 +68,7 @@ public sealed class LeanTokenStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         return Own(token => token.ReferenceId == identifier) ??
                await TrackedAsync(token => token.ReferenceId == identifier, cancellationToken) ??
-               await ReadAsync(SelectByReferenceId, "@reference", identifier, cancellationToken);
+               await ReadAsync(TokenRowSql.SelectByReferenceId, "@reference", identifier, cancellationToken);
     }
 
     public override async ValueTask CreateAsync(Token token, CancellationToken cancellationToken)
@@ -110,12 +83,14 @@ public sealed class LeanTokenStore(
         token.Id ??= Guid.CreateVersion7().ToString();
         token.ConcurrencyToken ??= Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, Insert, cancellationToken))
+        var values = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
+        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Insert, cancellationToken))
         {
-            await Bind(sql, token, ids, token.ConcurrencyToken).Command.ExecuteNonQueryAsync(cancellationToken);
+            await TokenRowSql.Bind(sql.With("@id", token.Id).With("@stamp", token.ConcurrencyToken), values, TokenRowSql.All)
+                .Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        ids.Stored = Values(token, ids);
+        ids.Stored = values;
         links[token] = ids;
     }
 
@@ -128,31 +103,15 @@ public sealed class LeanTokenStore(
             return;
         }
 
-        // Only the columns that changed are written: SQLite then leaves alone every index none of them is part of
-        // (a redemption changes the status and redemption date, not the reference id, family or client).
-        var current = Values(token, ids);
-        var changed = 0;
-        for (var column = 0; column < current.Length; column++)
-        {
-            if (ids.Stored is null || !Equals(current[column], ids.Stored[column]))
-            {
-                changed |= 1 << column;
-            }
-        }
-
+        // Only the columns that changed are written (TokenRowSql).
+        var current = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
+        var changed = TokenRowSql.Changed(current, ids.Stored);
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, Updates.GetOrAdd(changed, UpdateStatement), cancellationToken))
+        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Update(changed), cancellationToken))
         {
-            sql.With("@id", token.Id).With("@stamp", stamp).With("@previous", token.ConcurrencyToken).With("@stored", ids.StoredStatus);
-            for (var column = 0; column < current.Length; column++)
-            {
-                if ((changed & (1 << column)) != 0)
-                {
-                    sql.With(Changeable[column].Parameter, current[column]);
-                }
-            }
-
+            TokenRowSql.Bind(sql.With("@id", token.Id).With("@stamp", stamp).With("@previous", token.ConcurrencyToken).With("@stored", ids.StoredStatus),
+                current, changed);
             await sql.ExecuteGuardedAsync("token", cancellationToken);
         }
 
@@ -170,7 +129,7 @@ public sealed class LeanTokenStore(
         }
 
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, Delete, cancellationToken))
+        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Delete, cancellationToken))
         {
             await sql.With("@id", token.Id).With("@previous", token.ConcurrencyToken).ExecuteGuardedAsync("token", cancellationToken);
         }
@@ -260,44 +219,8 @@ public sealed class LeanTokenStore(
             Type = LeanSql.String(reader, 12),
         };
         var ids = new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2) };
-        ids.Stored = Values(token, ids);
+        ids.Stored = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
         links.Add(token, ids);
         return token;
-    }
-
-    private static LeanSql Bind(LeanSql sql, Token token, Links ids, string stamp) => sql
-        .With("@id", token.Id)
-        .With("@application", ids.ApplicationId)
-        .With("@authorization", ids.AuthorizationId)
-        .With("@stamp", stamp)
-        .With("@created", token.CreationDate)
-        .With("@expires", token.ExpirationDate)
-        .With("@payload", token.Payload)
-        .With("@properties", token.Properties)
-        .With("@redeemed", token.RedemptionDate)
-        .With("@reference", token.ReferenceId)
-        .With("@status", token.Status)
-        .With("@subject", token.Subject)
-        .With("@type", token.Type);
-
-    private static object?[] Values(Token token, Links ids) =>
-    [
-        ids.ApplicationId, ids.AuthorizationId, token.CreationDate, token.ExpirationDate, token.Payload, token.Properties,
-        token.RedemptionDate, token.ReferenceId, token.Status, token.Subject, token.Type,
-    ];
-
-    private static string UpdateStatement(int changed)
-    {
-        var sql = new System.Text.StringBuilder("UPDATE \"OpenIddictTokens\" SET \"ConcurrencyToken\" = @stamp");
-        for (var column = 0; column < Changeable.Length; column++)
-        {
-            if ((changed & (1 << column)) != 0)
-            {
-                sql.Append(", \"").Append(Changeable[column].Column).Append("\" = ").Append(Changeable[column].Parameter);
-            }
-        }
-
-        // The status it had when read: a bulk revocation meanwhile (which keeps the concurrency token) also fails it.
-        return sql.Append(" WHERE \"Id\" = @id AND \"ConcurrencyToken\" = @previous AND \"Status\" = @stored").ToString();
     }
 }
