@@ -26,15 +26,12 @@ internal readonly struct LeanSql : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, (DbCommand Command, object Handle)>> Kept = new();
 
-    private readonly bool kept;
-
-    private LeanSql(DbCommand command, bool kept)
-    {
-        Command = command;
-        this.kept = kept;
-    }
+    private LeanSql(DbCommand command) => Command = command;
 
     public DbCommand Command { get; }
+
+    /// <summary>SQLite commands are kept on their connection (see above); others are disposed after use.</summary>
+    private bool IsKept => Command is SqliteCommand;
 
     public static async Task<LeanSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
     {
@@ -45,7 +42,6 @@ internal readonly struct LeanSql : IAsyncDisposable
         }
 
         DbCommand command;
-        var kept = connection is SqliteConnection;
         if (connection is SqliteConnection sqlite)
         {
             var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
@@ -74,12 +70,12 @@ internal readonly struct LeanSql : IAsyncDisposable
         }
 
         command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
-        return new LeanSql(command, kept);
+        return new LeanSql(command);
     }
 
     public LeanSql With(string name, object? value)
     {
-        var known = kept && Command.Parameters.Contains(name);
+        var known = IsKept && Command.Parameters.Contains(name);
         var parameter = known ? Command.Parameters[name] : Command.CreateParameter();
         parameter.ParameterName = name;
         parameter.Value = value switch
@@ -100,7 +96,7 @@ internal readonly struct LeanSql : IAsyncDisposable
     /// <summary>Disposes the command, or, for a kept one, lets go of the request's transaction.</summary>
     public ValueTask DisposeAsync()
     {
-        if (!kept)
+        if (!IsKept)
         {
             return Command.DisposeAsync();
         }

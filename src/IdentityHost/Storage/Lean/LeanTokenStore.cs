@@ -80,7 +80,7 @@ public sealed class LeanTokenStore(
             ids = new Links { ApplicationId = token.Application?.Id, AuthorizationId = token.Authorization?.Id };
         }
 
-        token.Id ??= Guid.CreateVersion7().ToString();
+        token.Id ??= TokenRowSql.NewId();
         token.ConcurrencyToken ??= Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
         var values = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
