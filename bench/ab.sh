@@ -8,12 +8,14 @@
 # is doing hits both alike. Prints refreshes per server CPU-second for each and the ratio B/A, summed over all slices,
 # the ratio of successful refreshes in the same slices, and each build's median p50 latency over its slices.
 # Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
+# ENV_A / ENV_B: extra VAR=value settings for one side's server only, e.g. ENV_B="DOTNET_gcServer=0" bench/ab.sh HEAD
+# compares a runtime or configuration setting on the same build.
 # PRESEED_B=1000000 first fills B's database with that many token rows (bench/preseed.sh): with the same build on
 # both sides (e.g. bench/ab.sh HEAD), that measures the flat cost of a large token table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rounds=${ROUNDS:-8} slice=${SLICE:-6s} concurrency=${CONCURRENCY:-16}
 
 work=$(mktemp -d -t identityhost-ab.XXXXXX)
@@ -39,19 +41,19 @@ if [ $# -ge 2 ]; then server_b=$(build "$2" "$work/b"); else server_b=$(build WO
 dotnet build bench/IdentityHost.Bench/IdentityHost.Bench.csproj -c Release -nologo -v quiet -clp:ErrorsOnly\;NoSummary
 bench=$root/bench/IdentityHost.Bench/bin/Release/net10.0/IdentityHost.Bench.dll
 
-start() { # side server_dir -> "pid url"
-  local side=$1 dir=$2 port
+start() { # side server_dir extra_env -> "pid url"
+  local side=$1 dir=$2 extra=$3 port
   port=$((20000 + RANDOM % 20000))
   mkdir -p "$work/$side-data"
   (cd "$dir" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development \
     ConnectionStrings__IdentityHost="Data Source=$work/$side-data/bench.db" IdentityHost__KeysPath="$work/$side-data/keys" \
     IdentityHost__Issuer="http://127.0.0.1:$port/" IdentityHost__SigningAlgorithm="${SIGNING:-RS256}" \
-    Serilog__MinimumLevel__Default=Warning IdentityHost__RateLimits__Enabled=false \
+    Serilog__MinimumLevel__Default=Warning IdentityHost__RateLimits__Enabled=false $extra \
     dotnet IdentityHost.dll >"$work/$side.log" 2>&1) &
   echo "$! http://127.0.0.1:$port"
 }
-read -r pid_a url_a <<<"$(start a "$server_a")"; pids+=("$pid_a")
-read -r pid_b url_b <<<"$(start b "$server_b")"; pids+=("$pid_b")
+read -r pid_a url_a <<<"$(start a "$server_a" "${ENV_A:-}")"; pids+=("$pid_a")
+read -r pid_b url_b <<<"$(start b "$server_b" "${ENV_B:-}")"; pids+=("$pid_b")
 for url in "$url_a" "$url_b"; do
   for _ in $(seq 120); do curl -fsS -o /dev/null "$url/.well-known/openid-configuration" 2>/dev/null && break; sleep 0.5; done
 done
