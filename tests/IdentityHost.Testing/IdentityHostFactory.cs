@@ -45,6 +45,9 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
     /// <remarks>It ticks 1 ms per reading, like a real clock: two redemptions of a family never share a timestamp.</remarks>
     public FakeTimeProvider Time { get; init; } = new(DateTimeOffset.UtcNow) { AutoAdvanceAmount = TimeSpan.FromMilliseconds(1) };
 
+    /// <summary>Service overrides applied after the server's own registrations, e.g. an OpenIddict option.</summary>
+    public Action<IServiceCollection>? ServiceOverrides { get; init; }
+
     /// <summary>Every log line the server wrote.</summary>
     public LogCapture Logs { get; } = new();
 
@@ -66,6 +69,10 @@ public sealed class IdentityHostFactory : WebApplicationFactory<Program>
         builder.ConfigureServices(services => services
             .AddSingleton<TimeProvider>(Time)
             .AddSingleton<Serilog.Core.ILogEventSink>(Logs));
+        if (ServiceOverrides is { } configure)
+        {
+            builder.ConfigureServices(configure);
+        }
     }
 
     /// <summary>Starts the server (migrations, seeding, key generation) and returns the first error, if any.</summary>

@@ -101,6 +101,18 @@ public static class TokenServerExtensions
 
                 // Payloads only this server reads are signed with an HMAC key, not the RSA/ECDSA key (StoredPayloadSigning).
                 options.AddEventHandler(StoredPayloadSigning.Descriptor);
+
+                // The payload stored behind a refresh token, which only this server ever reads, is written in OpenIddict's
+                // Data Protection format: the claims in a compact binary form, protected by ASP.NET Core Data Protection
+                // (authenticated encryption; keys in the database, shared by every instance, see AddStorage). Writing and
+                // reading it costs a fraction of a signed and encrypted JWT. Every other token keeps OpenIddict's default
+                // format: access and identity tokens are JWTs others verify. Payloads stored as JWTs before still validate.
+                options.UseDataProtection()
+                    .PreferDefaultAccessTokenFormat()
+                    .PreferDefaultAuthorizationCodeFormat()
+                    .PreferDefaultDeviceCodeFormat()
+                    .PreferDefaultRequestTokenFormat()
+                    .PreferDefaultUserCodeFormat();
             });
 
         // OpenIddict's handlers, dispatched from per-event lists worked out once (PlannedServerDispatcher).

@@ -1,6 +1,7 @@
 using IdentityHost.Configuration;
 using IdentityHost.Keys;
 using IdentityHost.Storage;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
@@ -19,6 +20,7 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
         _ = services.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>().CurrentValue;
 
         await MigrateAsync(cancellationToken);
+        await EnsureDataProtectionKeyAsync(cancellationToken);
 
         await using var scope = services.CreateAsyncScope();
         var settings = scope.ServiceProvider.GetRequiredService<IOptions<IdentityHostOptions>>().Value;
@@ -49,6 +51,52 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
         }
 
         await db.Database.MigrateAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Data Protection (cookies, antiforgery, and the payloads stored behind refresh tokens) creates its first key
+    /// lazily, on first use. Two instances starting together on an empty database could each create one and, for hours,
+    /// not read what the other protected: a refresh token issued by one would be refused by the other. So the first key
+    /// is created here, before the server takes requests, by one instance at a time (on PostgreSQL under an advisory
+    /// lock; an SQLite database has one server). Later keys are created by Data Protection itself, days before they are
+    /// used, and every instance reads them in time.
+    /// </summary>
+    public async Task EnsureDataProtectionKeyAsync(CancellationToken cancellationToken)
+    {
+        var keys = services.GetRequiredService<IKeyManager>();
+        if (HasUsableKey(keys))
+        {
+            return;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = OpenDatabase(scope.ServiceProvider);
+        await using var transaction = scope.ServiceProvider.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres
+            ? await db.Database.BeginTransactionAsync(cancellationToken)
+            : null; // SQLite's transactions take the write lock, which the key's own write would then wait for
+        if (transaction is not null)
+        {
+            await db.Database.ExecuteSqlRawAsync("SELECT pg_advisory_xact_lock(7243017351)", cancellationToken);
+        }
+
+        if (!HasUsableKey(keys))
+        {
+            var now = DateTimeOffset.UtcNow;
+            var lifetime = services.GetRequiredService<IOptions<KeyManagementOptions>>().Value.NewKeyLifetime;
+            keys.CreateNewKey(activationDate: now, expirationDate: now + lifetime);
+            logger.LogInformation("Created the first Data Protection key");
+        }
+
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+
+        static bool HasUsableKey(IKeyManager keys)
+        {
+            var now = DateTimeOffset.UtcNow;
+            return keys.GetAllKeys().Any(key => !key.IsRevoked && key.ActivationDate <= now && key.ExpirationDate > now);
+        }
     }
 
     private static ApplicationDbContext OpenDatabase(IServiceProvider provider)

@@ -4,17 +4,20 @@ using System.Text;
 using System.Text.Json;
 using IdentityHost.Keys;
 using IdentityHost.Protocol;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Abstractions;
+using OpenIddict.Server.DataProtection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHost.Tests.HotPath;
 
 /// <summary>
 /// The refresh hot path reads and writes tokens with plain SQL (LeanTokenStore, SingleWriteTokenEntry), caches
-/// applications across requests and signs stored payloads with HMAC keys (StoredPayloadSigning). These tests pin down
+/// applications across requests, stores the payloads behind refresh tokens in OpenIddict's Data Protection format and
+/// signs other stored payloads with HMAC keys (StoredPayloadSigning). These tests pin down
 /// that what it stores is what OpenIddict's own stores would have stored, and that the shortcuts change nothing a
 /// client or an operator can see. Every test database engine runs them (see .ci/run).
 /// </summary>
@@ -43,8 +46,7 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.Equal(Jwt.Payload(second.AccessToken).GetProperty("sub").GetString(), await tokens.GetSubjectAsync(fresh));
         Assert.NotNull(await tokens.GetCreationDateAsync(fresh));
         Assert.True(await tokens.GetExpirationDateAsync(fresh) > await tokens.GetCreationDateAsync(fresh));
-        var payload = await tokens.GetPayloadAsync(fresh);
-        Assert.Equal(5, payload!.Split('.').Length); // a JWE: the stored payload stays encrypted
+        AssertProtected(await tokens.GetPayloadAsync(fresh), await tokens.GetSubjectAsync(fresh));
         Assert.Equal(
             Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(second.RefreshToken))),
             await tokens.GetReferenceIdAsync(fresh)); // only the hash of the handle is stored
@@ -59,7 +61,7 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.True(await tokens.HasTypeAsync(spent, TokenTypeIdentifiers.RefreshToken));
         Assert.Equal(postman, await tokens.GetApplicationIdAsync(spent));
         Assert.Equal(await tokens.GetSubjectAsync(fresh), await tokens.GetSubjectAsync(spent));
-        Assert.Equal(5, (await tokens.GetPayloadAsync(spent))!.Split('.').Length);
+        AssertProtected(await tokens.GetPayloadAsync(spent), await tokens.GetSubjectAsync(spent));
         Assert.Equal(
             Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(first.RefreshToken))),
             await tokens.GetReferenceIdAsync(spent));
@@ -101,18 +103,89 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         var refreshed = await factory.CreateTokenClient().RefreshAsync(tokens.RefreshToken);
         Assert.Equal("RS256", Jwt.Header(tokens.AccessToken).GetProperty("alg").GetString());
         Assert.Equal("RS256", Jwt.Header(refreshed.AccessToken).GetProperty("alg").GetString());
+    }
 
-        // The payload stored behind the new refresh token: encrypted, and inside signed with HS256 by the HMAC key
-        // derived from the very encryption key that encrypted it (not by the RSA key).
-        await using var scope = factory.Services.CreateAsyncScope();
-        var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
-        var payload = await manager.GetPayloadAsync((await manager.FindByReferenceIdAsync(refreshed.RefreshToken))!);
-        var encrypted = new JsonWebToken(payload);
-        var encryptionKey = KeyFiles.LoadEncryptionKeys(factory.Folder.KeysPath).Single(key => key.KeyId == encrypted.Kid);
-        var inner = new JsonWebTokenHandler().DecryptToken(encrypted, new TokenValidationParameters { TokenDecryptionKeys = [encryptionKey] });
-        var signed = new JsonWebToken(inner);
-        Assert.Equal(SecurityAlgorithms.HmacSha256, signed.Alg);
-        Assert.Equal(StoredPayloadSigning.Derive(encryptionKey).Key.KeyId, signed.Kid);
+    [Fact]
+    public async Task RefreshTokenWhosePayloadWasStoredAsJwt_ByEarlierVersions_StillRotates()
+    {
+        // Earlier versions stored the payload behind a refresh token as a JWT. Such rows stay in the database for up to
+        // the absolute lifetime, and must keep working after an upgrade.
+        using var folder = new TestFolder();
+        ProtocolResponse issued;
+        using (var earlier = new IdentityHostFactory
+        {
+            Folder = folder,
+            ServiceOverrides = services => services.Configure<OpenIddictServerDataProtectionOptions>(options => options.PreferDefaultRefreshTokenFormat = true),
+        })
+        {
+            issued = await earlier.CreateTokenClient().PasswordAsync();
+
+            // That payload: encrypted, and inside signed with HS256 by the HMAC key derived from the very encryption
+            // key that encrypted it (StoredPayloadSigning), not by the RSA key.
+            await using var scope = earlier.Services.CreateAsyncScope();
+            var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var payload = await manager.GetPayloadAsync((await manager.FindByReferenceIdAsync(issued.RefreshToken))!);
+            var encrypted = new JsonWebToken(payload);
+            var encryptionKey = KeyFiles.LoadEncryptionKeys(folder.KeysPath).Single(key => key.KeyId == encrypted.Kid);
+            var inner = new JsonWebTokenHandler().DecryptToken(encrypted, new TokenValidationParameters { TokenDecryptionKeys = [encryptionKey] });
+            var signed = new JsonWebToken(inner);
+            Assert.Equal(SecurityAlgorithms.HmacSha256, signed.Alg);
+            Assert.Equal(StoredPayloadSigning.Derive(encryptionKey).Key.KeyId, signed.Kid);
+        }
+
+        using var current = new IdentityHostFactory { Folder = folder };
+        var client = current.CreateTokenClient();
+        var refreshed = await client.RefreshAsync(issued.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        Assert.Equal(Jwt.Payload(issued.AccessToken).GetProperty("sub").GetString(), Jwt.Payload(refreshed.AccessToken).GetProperty("sub").GetString());
+        Assert.Equal(Jwt.Payload(issued.AccessToken).GetProperty("oi_au_id").GetString(), Jwt.Payload(refreshed.AccessToken).GetProperty("oi_au_id").GetString());
+
+        await using (var scope = current.Services.CreateAsyncScope())
+        {
+            var manager = scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>();
+            var successor = (await manager.FindByReferenceIdAsync(refreshed.RefreshToken))!;
+            AssertProtected(await manager.GetPayloadAsync(successor), await manager.GetSubjectAsync(successor));
+        }
+
+        // Rotation and replay detection are unchanged across the two formats.
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(refreshed.RefreshToken)).Status);
+        var replay = await client.RefreshAsync(issued.RefreshToken);
+        Assert.Equal("invalid_grant", replay.Error);
+    }
+
+    [Fact]
+    public async Task DataProtectionKey_IsCreatedAtStartUp_OnceForTheDatabase()
+    {
+        // The payloads behind refresh tokens depend on the Data Protection key ring in the database: its first key
+        // exists before the first request (so instances starting together agree on it), and a restart adds none.
+        using var folder = new TestFolder();
+        using (var first = new IdentityHostFactory { Folder = folder })
+        {
+            Assert.Null(first.TryStart());
+            Assert.Single(first.Services.GetRequiredService<IKeyManager>().GetAllKeys());
+        }
+
+        using var second = new IdentityHostFactory { Folder = folder };
+        Assert.Null(second.TryStart());
+        Assert.Single(second.Services.GetRequiredService<IKeyManager>().GetAllKeys());
+        Assert.Equal(HttpStatusCode.OK, (await second.CreateTokenClient().RefreshAsync((await second.CreateTokenClient().PasswordAsync()).RefreshToken)).Status);
+        Assert.Single(second.Services.GetRequiredService<IKeyManager>().GetAllKeys());
+    }
+
+    /// <summary>
+    /// A payload in OpenIddict's Data Protection format: not a JWT, nothing readable in it (the subject least of all),
+    /// only the server's Data Protection keys open it.
+    /// </summary>
+    private static void AssertProtected(string? payload, string? subject)
+    {
+        Assert.NotNull(payload);
+        Assert.NotNull(subject);
+        Assert.StartsWith("CfDJ8", payload, StringComparison.Ordinal); // Data Protection's magic header, base64url
+        Assert.DoesNotContain('.', payload);
+        var bytes = Base64UrlEncoder.DecodeBytes(payload);
+        Assert.True(bytes.Length > 100);
+        Assert.DoesNotContain(subject, Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+        Assert.DoesNotContain(subject, payload, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,5 +1,9 @@
 using System.Net;
 using System.Text.Json;
+using IdentityHost.Seeding;
+using IdentityHost.Storage;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHost.Tests.ScaleOut;
@@ -93,6 +97,24 @@ public sealed class MultiInstanceTests : IDisposable
         Assert.Contains(Jwt.Header(before.AccessToken).GetProperty("kid").GetString(), await KidsAsync(b));
         var after = await B.RefreshAsync(before.RefreshToken);
         Assert.Equal(rotated, Jwt.Header(after.AccessToken).GetProperty("kid").GetString());
+    }
+
+    [RequiresPostgresFact]
+    public async Task FirstDataProtectionKey_IsCreatedOnce_WhenInstancesStartTogether()
+    {
+        // The payloads behind refresh tokens are protected with the Data Protection key ring in the database. Were each
+        // instance to create a first key of its own, the other could not open its payloads: one key, made at start-up.
+        Assert.Null(a.TryStart());
+        Assert.Null(b.TryStart());
+        await using (var scope = a.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ApplicationDbContext>().DataProtectionKeys.ExecuteDeleteAsync();
+        }
+
+        var starting = new[] { a, b, a, b, a, b }.Select(host => host.Services.GetRequiredService<DatabaseInitializer>());
+        await Task.WhenAll(starting.Select(initializer => Task.Run(() => initializer.EnsureDataProtectionKeyAsync(CancellationToken.None))));
+
+        Assert.Single(a.Services.GetRequiredService<IKeyManager>().GetAllKeys());
     }
 
     public void Dispose()
