@@ -1,7 +1,9 @@
 using IdentityHost.Configuration;
+using IdentityHost.Keys;
 using IdentityHost.Seeding;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -39,10 +41,13 @@ public static class StorageExtensions
         // Migrations run before any other hosted service (Data Protection reads its key ring from the database).
         builder.Services.AddSingleton<DatabaseInitializer>().AddHostedService(services => services.GetRequiredService<DatabaseInitializer>());
 
-        // Data Protection keys (cookies, antiforgery, Identity tokens) live in the database, shared by every instance.
+        // Data Protection keys (refresh-token payloads, cookies, antiforgery, Identity tokens) live in the database,
+        // shared by every instance, encrypted with a key from the keys folder (KeyFolderXmlEncryptor).
         builder.Services.AddDataProtection()
             .SetApplicationName("IdentityHost")
             .PersistKeysToDbContext<ApplicationDbContext>();
+        builder.Services.AddOptions<KeyManagementOptions>()
+            .Configure<KeyRing>((options, keys) => options.XmlEncryptor = new KeyFolderXmlEncryptor(keys));
 
         builder.Services.AddIdentityCore<ApplicationUser>(options =>
             {

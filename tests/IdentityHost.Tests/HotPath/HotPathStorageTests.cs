@@ -4,7 +4,9 @@ using System.Text;
 using System.Text.Json;
 using IdentityHost.Keys;
 using IdentityHost.Protocol;
+using IdentityHost.Storage;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -170,6 +172,52 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.Single(second.Services.GetRequiredService<IKeyManager>().GetAllKeys());
         Assert.Equal(HttpStatusCode.OK, (await second.CreateTokenClient().RefreshAsync((await second.CreateTokenClient().PasswordAsync()).RefreshToken)).Status);
         Assert.Single(second.Services.GetRequiredService<IKeyManager>().GetAllKeys());
+
+        // Stored encrypted with a key from the keys folder (KeyFolderXmlEncryptor): the database alone opens nothing.
+        await using var scope = second.Services.CreateAsyncScope();
+        var stored = Assert.Single(await scope.ServiceProvider.GetRequiredService<ApplicationDbContext>().DataProtectionKeys.ToListAsync());
+        Assert.Contains("<identityHostEncryptedKey kid=", stored.Xml, StringComparison.Ordinal);
+        Assert.DoesNotContain("<masterKey", stored.Xml, StringComparison.Ordinal);
+        Assert.DoesNotContain("<value>", stored.Xml, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithAnotherKeysFolder_TheDatabasesRefreshTokensDoNotOpen()
+    {
+        // The other half of the above: the same database with a keys folder that does not belong to it cannot open the
+        // Data Protection keys, so its refresh tokens are refused (never a 500).
+        using var folder = new TestFolder();
+        using var stranger = new TestFolder();
+        ProtocolResponse issued;
+        using (var host = new IdentityHostFactory { Folder = folder })
+        {
+            issued = await host.CreateTokenClient().PasswordAsync();
+        }
+
+        Directory.Delete(folder.KeysPath, recursive: true);
+        using (var other = new IdentityHostFactory { Folder = stranger })
+        {
+            Assert.Null(other.TryStart()); // a fresh keys folder of its own
+        }
+
+        CopyDirectory(stranger.KeysPath, folder.KeysPath);
+        using var restarted = new IdentityHostFactory { Folder = folder };
+        var refused = await restarted.CreateTokenClient().RefreshAsync(issued.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("invalid_grant", refused.Error);
+
+        // New sign-ins work (Data Protection makes itself a key it can open).
+        var fresh = await restarted.CreateTokenClient().PasswordAsync();
+        Assert.Equal(HttpStatusCode.OK, (await restarted.CreateTokenClient().RefreshAsync(fresh.RefreshToken)).Status);
+
+        static void CopyDirectory(string from, string to)
+        {
+            Directory.CreateDirectory(to);
+            foreach (var file in Directory.GetFiles(from))
+            {
+                File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+            }
+        }
     }
 
     /// <summary>
