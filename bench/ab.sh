@@ -2,6 +2,7 @@
 # A/B comparison of two IdentityHost builds on a noisy machine (see bench/README.md, "Comparing two builds").
 #
 #   bench/ab.sh REF_A [REF_B]      git refs (REF_B defaults to the working tree), e.g. bench/ab.sh HEAD~1
+#   bench/ab.sh FLOOR [REF_B]      A is the floor (bench/IdentityHost.Floor: Kestrel, in-memory rotation, one signature)
 #
 # Builds both in Release (REF_A in a temporary git worktree), starts both servers at once on throwaway databases,
 # warms both up, then alternates short measured slices between them (A, B, A, B, ...) so that whatever else the machine
@@ -15,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rounds=${ROUNDS:-8} slice=${SLICE:-6s} concurrency=${CONCURRENCY:-16}
 
 work=$(mktemp -d -t identityhost-ab.XXXXXX)
@@ -30,6 +31,10 @@ trap cleanup EXIT
 
 build() { # ref folder -> path of the built server
   local ref=$1 folder=$2
+  if [ "$ref" = FLOOR ]; then
+    dotnet build "$root/bench/IdentityHost.Floor/IdentityHost.Floor.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly\;NoSummary >&2
+    echo "$root/bench/IdentityHost.Floor/bin/Release/net10.0"; return
+  fi
   if [ "$ref" = WORKTREE ]; then folder=$root; else git -C "$root" worktree add --detach -f "$folder" "$ref" >/dev/null 2>&1; fi
   dotnet build "$folder/src/IdentityHost/IdentityHost.csproj" -c Release -nologo -v quiet -clp:ErrorsOnly\;NoSummary >&2
   echo "$folder/src/IdentityHost/bin/Release/net10.0"
@@ -42,14 +47,15 @@ dotnet build bench/IdentityHost.Bench/IdentityHost.Bench.csproj -c Release -nolo
 bench=$root/bench/IdentityHost.Bench/bin/Release/net10.0/IdentityHost.Bench.dll
 
 start() { # side server_dir extra_env -> "pid url"
-  local side=$1 dir=$2 extra=$3 port
+  local side=$1 dir=$2 extra=$3 port dll=IdentityHost.dll
   port=$((20000 + RANDOM % 20000))
+  [ -f "$dir/IdentityHost.Floor.dll" ] && dll=IdentityHost.Floor.dll
   mkdir -p "$work/$side-data"
   (cd "$dir" && exec env ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Development \
     ConnectionStrings__IdentityHost="Data Source=$work/$side-data/bench.db" IdentityHost__KeysPath="$work/$side-data/keys" \
-    IdentityHost__Issuer="http://127.0.0.1:$port/" IdentityHost__SigningAlgorithm="${SIGNING:-RS256}" \
+    IdentityHost__Issuer="http://127.0.0.1:$port/" IdentityHost__SigningAlgorithm="${SIGNING:-RS256}" FLOOR_SIGNING="${SIGNING:-RS256}" \
     Serilog__MinimumLevel__Default=Warning IdentityHost__RateLimits__Enabled=false $extra \
-    dotnet IdentityHost.dll >"$work/$side.log" 2>&1) &
+    dotnet "$dll" >"$work/$side.log" 2>&1) &
   echo "$! http://127.0.0.1:$port"
 }
 read -r pid_a url_a <<<"$(start a "$server_a" "${ENV_A:-}")"; pids+=("$pid_a")
