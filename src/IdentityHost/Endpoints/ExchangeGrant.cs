@@ -1,10 +1,8 @@
 using System.Security.Claims;
 using IdentityHost.Protocol;
-using IdentityHost.Storage;
 using IdentityHost.Storage.Lean;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -18,10 +16,8 @@ namespace IdentityHost.Endpoints;
 /// store: a deleted, locked-out or re-stamped user (password change, sign-out everywhere) gets no new tokens.
 /// </summary>
 public sealed class ExchangeGrant(
-    UserManager<ApplicationUser> users,
     LeanUserReader userReader,
-    SignInManager<ApplicationUser> signIn,
-    ClaimsFactory claims,
+    UserStanding standing,
     TokenPolicy policy,
     FamilyRevoker families)
 {
@@ -33,19 +29,19 @@ public sealed class ExchangeGrant(
         var what = request.IsAuthorizationCodeGrantType() ? "authorization code" : "refresh token";
 
         var user = await userReader.FindByIdAsync(previous.GetClaim(Claims.Subject));
-        if (user is null || !await signIn.CanSignInAsync(user) || await users.IsLockedOutAsync(user))
+        if (user is null || !await standing.CanSignInAsync(user) || UserStanding.IsLockedOut(user))
         {
             return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");
         }
 
-        if (previous.GetClaim(ClaimsFactory.SecurityStampClaim) != await users.GetSecurityStampAsync(user))
+        if (previous.GetClaim(ClaimsFactory.SecurityStampClaim) != UserStanding.SecurityStamp(user))
         {
             // The password changed or the user was signed out everywhere since this family began: end it.
             await families.RevokeAsync(previous.GetAuthorizationId(), FamilyRevocationReason.SignOut, request.ClientId, user.Id);
             return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user's credentials changed; sign in again.");
         }
 
-        var principal = new ClaimsPrincipal(await claims.RefreshUserIdentityAsync(user, previous));
+        var principal = new ClaimsPrincipal(ClaimsFactory.RefreshUserIdentity(user, previous));
         principal.SetAuthorizationId(previous.GetAuthorizationId());
         return policy.TryApply(principal, request.ClientId!, previous.GetScopes())
             ? ProtocolResults.SignIn(principal)

@@ -50,7 +50,7 @@ public sealed class PasswordGrant(
             return ProtocolResults.Forbid(Errors.InvalidGrant, InvalidCredentials);
         }
 
-        var principal = new ClaimsPrincipal(await claims.CreateUserIdentityAsync(user));
+        var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user));
         policy.TryApply(principal, request.ClientId!, request.GetScopes());
         return ProtocolResults.SignIn(principal);
     }

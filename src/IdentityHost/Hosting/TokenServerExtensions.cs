@@ -27,7 +27,7 @@ public static class TokenServerExtensions
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
         services.AddSingleton<SecretCheckCache>().AddSingleton<ApplicationCache>();
-        services.AddScoped<ClaimsFactory>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
+        services.AddSingleton<ClaimsFactory>().AddScoped<UserStanding>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
         services.AddScoped<LeanUserReader>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 

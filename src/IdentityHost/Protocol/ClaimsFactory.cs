@@ -11,7 +11,7 @@ namespace IdentityHost.Protocol;
 /// Builds the identity behind every token and decides, in one place, which claim goes into which token. Default-deny:
 /// a claim without a rule stays server-side (refresh tokens keep it, no issued JWT carries it).
 /// </summary>
-public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvider time)
+public sealed class ClaimsFactory(TimeProvider time)
 {
     /// <summary>Private claim holding the user's security stamp at sign-in; a changed stamp ends every refresh chain.</summary>
     public const string SecurityStampClaim = "ih_stamp";
@@ -23,9 +23,9 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
     public const string SessionClaim = "sid";
 
     /// <summary>Identity of a user signing in for the first time in a family.</summary>
-    public async Task<ClaimsIdentity> CreateUserIdentityAsync(ApplicationUser user, string? sessionId = null)
+    public ClaimsIdentity CreateUserIdentity(ApplicationUser user, string? sessionId = null)
     {
-        var identity = await CreateIdentityCoreAsync(user);
+        var identity = CreateIdentityCore(user);
         identity.SetClaim(FamilyCreatedClaim, time.GetUtcNow().ToUnixTimeSeconds());
         if (!string.IsNullOrEmpty(sessionId))
         {
@@ -39,9 +39,9 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
     /// Identity of a user redeeming a code or refresh token: fresh claims from the store; the family's sign-in time,
     /// session and security stamp carried over (a changed stamp is caught by the caller).
     /// </summary>
-    public async Task<ClaimsIdentity> RefreshUserIdentityAsync(ApplicationUser user, ClaimsPrincipal previous)
+    public static ClaimsIdentity RefreshUserIdentity(ApplicationUser user, ClaimsPrincipal previous)
     {
-        var identity = await CreateIdentityCoreAsync(user);
+        var identity = CreateIdentityCore(user);
         identity.SetClaim(FamilyCreatedClaim, previous.GetClaim(FamilyCreatedClaim));
         identity.SetClaim(SessionClaim, previous.GetClaim(SessionClaim));
         return identity;
@@ -83,13 +83,13 @@ public sealed class ClaimsFactory(UserManager<ApplicationUser> users, TimeProvid
         _ => [],
     };
 
-    private async Task<ClaimsIdentity> CreateIdentityCoreAsync(ApplicationUser user)
+    private static ClaimsIdentity CreateIdentityCore(ApplicationUser user)
     {
         var identity = NewIdentity();
         identity.SetClaim(Claims.Subject, user.Id)
             .SetClaim(Claims.Name, user.UserName)
             .SetClaim(Claims.PreferredUsername, user.UserName)
-            .SetClaim(SecurityStampClaim, await users.GetSecurityStampAsync(user));
+            .SetClaim(SecurityStampClaim, UserStanding.SecurityStamp(user));
 
         if (!string.IsNullOrEmpty(user.Email))
         {

@@ -1,4 +1,7 @@
 using System.Net;
+using IdentityHost.Storage;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace IdentityHost.Tests.TokenEndpoint;
 
@@ -141,5 +144,71 @@ public sealed class RefreshTokenTests(IdentityHostFactory factory) : IClassFixtu
         var response = await client.RefreshAsync(tokens.RefreshToken);
 
         Assert.Equal("invalid_grant", response.Error);
+    }
+
+    [Fact]
+    public async Task Refresh_LockoutThatHasEnded_StillRefreshes()
+    {
+        var user = await factory.CreateUserAsync();
+        var tokens = await client.PasswordAsync(username: user);
+        await factory.WithUserAsync(user, (users, entity) => users.SetLockoutEndDateAsync(entity, DateTimeOffset.UtcNow.AddMinutes(-1)));
+
+        var response = await client.RefreshAsync(tokens.RefreshToken);
+
+        Assert.Equal(HttpStatusCode.OK, response.Status);
+    }
+
+    [Fact]
+    public async Task Refresh_EmailNoLongerConfirmed_WhenSignInRequiresIt_ReturnsInvalidGrant()
+    {
+        using var strict = new IdentityHostFactory
+        {
+            ServiceOverrides = services => services.Configure<IdentityOptions>(options => options.SignIn.RequireConfirmedEmail = true),
+        };
+        var strictClient = strict.CreateTokenClient();
+        var confirmed = await strict.CreateUserAsync();
+        var unconfirmed = await strict.CreateUserAsync();
+        foreach (var user in new[] { confirmed, unconfirmed })
+        {
+            await strict.WithUserAsync(user, (users, entity) => { entity.EmailConfirmed = true; return users.UpdateAsync(entity); });
+        }
+
+        var confirmedTokens = await strictClient.PasswordAsync(username: confirmed);
+        var unconfirmedTokens = await strictClient.PasswordAsync(username: unconfirmed);
+        await strict.WithUserAsync(unconfirmed, (users, entity) => { entity.EmailConfirmed = false; return users.UpdateAsync(entity); });
+
+        Assert.Equal(HttpStatusCode.OK, (await strictClient.RefreshAsync(confirmedTokens.RefreshToken)).Status);
+        var refused = await strictClient.RefreshAsync(unconfirmedTokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.BadRequest, refused.Status);
+        Assert.Equal("invalid_grant", refused.Error);
+    }
+
+    [Fact]
+    public async Task Refresh_AccountConfirmationRequired_AsksTheRegisteredUserConfirmation()
+    {
+        using var strict = new IdentityHostFactory
+        {
+            ServiceOverrides = services => services
+                .Configure<IdentityOptions>(options => options.SignIn.RequireConfirmedAccount = true)
+                .AddTransient<IUserConfirmation<ApplicationUser>, PhoneNumberConfirmation>(),
+        };
+        var strictClient = strict.CreateTokenClient();
+        var user = await strict.CreateUserAsync();
+        await strict.WithUserAsync(user, (users, entity) => { entity.PhoneNumberConfirmed = true; return users.UpdateAsync(entity); });
+        var tokens = await strictClient.PasswordAsync(username: user);
+        var next = await strictClient.RefreshAsync(tokens.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, next.Status);
+
+        await strict.WithUserAsync(user, (users, entity) => { entity.PhoneNumberConfirmed = false; return users.UpdateAsync(entity); });
+        var refused = await strictClient.RefreshAsync(next.RefreshToken);
+
+        Assert.Equal("invalid_grant", refused.Error);
+    }
+
+    /// <summary>An application's own rule for a confirmed account (Identity's default looks at the e-mail).</summary>
+    private sealed class PhoneNumberConfirmation : IUserConfirmation<ApplicationUser>
+    {
+        public Task<bool> IsConfirmedAsync(UserManager<ApplicationUser> manager, ApplicationUser user) =>
+            Task.FromResult(user.PhoneNumberConfirmed);
     }
 }
