@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 
@@ -30,7 +31,7 @@ internal sealed class PlannedServerDispatcher(
                 continue;
             }
 
-            var handler = step.Handler as IOpenIddictServerHandler<TContext> ?? Resolve<TContext>(step.Descriptor);
+            var handler = step.Handler ?? Resolve<TContext>(step.Descriptor);
             try
             {
                 await handler.HandleAsync(context);
@@ -42,13 +43,14 @@ internal sealed class PlannedServerDispatcher(
                 throw;
             }
 
-            if (context is not OpenIddictServerEvents.BaseRequestContext request)
+            if (!ContextKind<TContext>.IsRequest)
             {
                 continue;
             }
 
+            var request = Unsafe.As<OpenIddictServerEvents.BaseRequestContext>(context);
             if (request.IsRequestHandled || request.IsRequestSkipped ||
-                context is OpenIddictServerEvents.BaseValidatingContext { IsRejected: true })
+                (ContextKind<TContext>.IsValidating && Unsafe.As<OpenIddictServerEvents.BaseValidatingContext>(context).IsRejected))
             {
                 if (logger.IsEnabled(LogLevel.Debug))
                 {
@@ -61,13 +63,13 @@ internal sealed class PlannedServerDispatcher(
         }
     }
 
-    private ValueTask<bool> IsActiveAsync<TContext>(ServerDispatchPlan.Step step, TContext context)
+    private ValueTask<bool> IsActiveAsync<TContext>(ServerDispatchPlan.Step<TContext> step, TContext context)
         where TContext : OpenIddictServerEvents.BaseContext
     {
-        var filters = step.Descriptor.FilterTypes;
+        var filters = step.Filters;
         for (var index = 0; index < filters.Length; index++)
         {
-            var pending = Filter<TContext>(step, index).IsActiveAsync(context);
+            var pending = Filter(step, index).IsActiveAsync(context);
             if (!pending.IsCompletedSuccessfully)
             {
                 // A filter that really awaits something (none of OpenIddict's do): finish the rest asynchronously.
@@ -91,7 +93,7 @@ internal sealed class PlannedServerDispatcher(
 
             for (index++; index < filters.Length; index++)
             {
-                if (!await Filter<TContext>(step, index).IsActiveAsync(context))
+                if (!await Filter(step, index).IsActiveAsync(context))
                 {
                     return false;
                 }
@@ -101,9 +103,9 @@ internal sealed class PlannedServerDispatcher(
         }
     }
 
-    private IOpenIddictServerHandlerFilter<TContext> Filter<TContext>(ServerDispatchPlan.Step step, int index)
+    private IOpenIddictServerHandlerFilter<TContext> Filter<TContext>(ServerDispatchPlan.Step<TContext> step, int index)
         where TContext : OpenIddictServerEvents.BaseContext =>
-        step.Filters[index] as IOpenIddictServerHandlerFilter<TContext> ??
+        step.Filters[index] ??
         provider.GetService(step.Descriptor.FilterTypes[index]) as IOpenIddictServerHandlerFilter<TContext> ??
         throw new InvalidOperationException($"The handler filter '{step.Descriptor.FilterTypes[index]}' is not registered in the services or is not a filter of '{typeof(TContext)}'.");
 
@@ -111,6 +113,13 @@ internal sealed class PlannedServerDispatcher(
         where TContext : OpenIddictServerEvents.BaseContext =>
         provider.GetService(descriptor.ServiceDescriptor.ServiceType) as IOpenIddictServerHandler<TContext> ??
         throw new InvalidOperationException($"The handler '{descriptor.ServiceDescriptor.ServiceType}' is not registered in the services.");
+
+    /// <summary>What a context type is, worked out once per type instead of tested on every handler.</summary>
+    private static class ContextKind<TContext>
+    {
+        public static readonly bool IsRequest = typeof(OpenIddictServerEvents.BaseRequestContext).IsAssignableFrom(typeof(TContext));
+        public static readonly bool IsValidating = typeof(OpenIddictServerEvents.BaseValidatingContext).IsAssignableFrom(typeof(TContext));
+    }
 }
 
 /// <summary>
@@ -123,9 +132,16 @@ internal sealed class ServerDispatchPlan(IOptionsMonitor<OpenIddictServerOptions
     private volatile Plan current = new(null);
     private HashSet<Type>? singletons;
 
-    public sealed record Step(OpenIddictServerHandlerDescriptor Descriptor, object?[] Filters, object? Handler);
+    /// <summary>
+    /// One handler of an event, typed for its context: the filters and the handler that are singletons are held as
+    /// the interfaces the dispatcher calls, so it needs no (contravariant, hence slow) interface cast per step.
+    /// </summary>
+    public sealed record Step<TContext>(
+        OpenIddictServerHandlerDescriptor Descriptor,
+        IOpenIddictServerHandlerFilter<TContext>?[] Filters,
+        IOpenIddictServerHandler<TContext>? Handler) where TContext : OpenIddictServerEvents.BaseContext;
 
-    public Step[] For<TContext>() where TContext : OpenIddictServerEvents.BaseContext
+    public Step<TContext>[] For<TContext>() where TContext : OpenIddictServerEvents.BaseContext
     {
         var handlers = options.CurrentValue.Handlers;
         var snapshot = current;
@@ -134,23 +150,29 @@ internal sealed class ServerDispatchPlan(IOptionsMonitor<OpenIddictServerOptions
             snapshot = current = new Plan(handlers);
         }
 
-        return snapshot.ByContext.GetOrAdd(typeof(TContext), static (type, state) =>
+        // Only Step<TContext>[] is ever stored under typeof(TContext).
+        return Unsafe.As<Step<TContext>[]>(snapshot.ByContext.GetOrAdd(typeof(TContext), static (type, state) =>
         {
             var (plan, source) = state;
-            var steps = new List<Step>();
+            var steps = new List<Step<TContext>>();
             foreach (var descriptor in source)
             {
                 if (descriptor.ContextType == type)
                 {
-                    steps.Add(new Step(descriptor, [.. descriptor.FilterTypes.Select(plan.SingletonOrNull)],
-                        descriptor.ServiceDescriptor.ImplementationInstance ??
-                        (descriptor.ServiceDescriptor.Lifetime == ServiceLifetime.Singleton ? plan.SingletonOrNull(descriptor.ServiceDescriptor.ServiceType) : null)));
+                    var handler = descriptor.ServiceDescriptor.ImplementationInstance ??
+                        (descriptor.ServiceDescriptor.Lifetime == ServiceLifetime.Singleton ? plan.SingletonOrNull(descriptor.ServiceDescriptor.ServiceType) : null);
+                    steps.Add(new Step<TContext>(descriptor,
+                        [.. descriptor.FilterTypes.Select(filter => plan.SingletonOrNull(filter) is { } instance ? Typed<IOpenIddictServerHandlerFilter<TContext>>(instance, filter) : null)],
+                        handler is null ? null : Typed<IOpenIddictServerHandler<TContext>>(handler, descriptor.ServiceDescriptor.ServiceType)));
                 }
             }
 
-            return [.. steps];
-        }, (this, snapshot.Source!));
+            return steps.ToArray();
+        }, (this, snapshot.Source!)));
     }
+
+    private static T Typed<T>(object instance, Type registered) where T : class => instance as T ??
+        throw new InvalidOperationException($"'{registered}' is registered as an OpenIddict handler or filter but is not a {typeof(T)}.");
 
     /// <summary>The one instance of a type every registration of which is a singleton; null for anything else.</summary>
     private object? SingletonOrNull(Type type)
@@ -167,6 +189,6 @@ internal sealed class ServerDispatchPlan(IOptionsMonitor<OpenIddictServerOptions
     {
         public List<OpenIddictServerHandlerDescriptor>? Source { get; } = source;
         public int Count { get; } = source?.Count ?? -1;
-        public ConcurrentDictionary<Type, Step[]> ByContext { get; } = new();
+        public ConcurrentDictionary<Type, object> ByContext { get; } = new();
     }
 }
