@@ -175,78 +175,22 @@ public static class SingleWriteTokenEntry
             }
 
             // Opened only now, with every token built and signed: the write lock is held for a few statements.
-            if (await WriteAsync(pending))
-            {
-                return;
-            }
-
-            var principal = pending.SpentPrincipal!;
-            if (pending.SpentIsRefreshToken)
-            {
-                await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.Replay, context.ClientId, principal.GetClaim(Claims.Subject));
-                context.Reject(Errors.InvalidGrant, "The refresh token has already been used. Its token family has been revoked; sign in again.");
-            }
-            else
-            {
-                context.Reject(Errors.InvalidGrant, "The authorization code or device code has already been redeemed.");
-            }
-        }
-
-        /// <summary>
-        /// Spends the presented token and inserts the new ones in one transaction; false (and nothing written) when the
-        /// presented token was spent or changed first. On SQLite the transaction runs on the shared hot-path connection
-        /// (<see cref="SqliteHotPath"/>), held until it ends; elsewhere, or inside an EF Core transaction, on the
-        /// context's own.
-        /// </summary>
-        private async Task<bool> WriteAsync(PendingWrites pending)
-        {
-            // Entities EF Core tracks in this scope would be saved through the context's own connection, which would then
-            // wait for the write lock the shared connection holds: such a scope keeps EF Core's transaction.
-            if (db.HotPath is not { } hotPath || db.Database.CurrentTransaction is not null || db.ChangeTracker.Entries().Any())
-            {
-                await using var transaction = await db.Database.BeginTransactionAsync();
-                if (!await SpendAndCreateAsync(pending))
-                {
-                    await transaction.RollbackAsync();
-                    return false;
-                }
-
-                await transaction.CommitAsync();
-                return true;
-            }
-
-            var connection = await hotPath.EnterAsync(CancellationToken.None);
-            try
-            {
-                using var hot = connection.BeginTransaction(deferred: false);
-                db.HotTransaction = hot;
-                try
-                {
-                    if (!await SpendAndCreateAsync(pending))
-                    {
-                        hot.Rollback();
-                        return false;
-                    }
-
-                    hot.Commit();
-                    return true;
-                }
-                finally
-                {
-                    db.HotTransaction = null;
-                }
-            }
-            finally
-            {
-                hotPath.Exit();
-            }
-        }
-
-        private async Task<bool> SpendAndCreateAsync(PendingWrites pending)
-        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
             if (pending.Spent is { } spent && !await tokens.TryRedeemAsync(spent))
             {
-                return false;
+                await transaction.RollbackAsync();
+                var principal = pending.SpentPrincipal!;
+                if (pending.SpentIsRefreshToken)
+                {
+                    await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.Replay, context.ClientId, principal.GetClaim(Claims.Subject));
+                    context.Reject(Errors.InvalidGrant, "The refresh token has already been used. Its token family has been revoked; sign in again.");
+                }
+                else
+                {
+                    context.Reject(Errors.InvalidGrant, "The authorization code or device code has already been redeemed.");
+                }
+
+                return;
             }
 
             foreach (var token in pending.Created.Values)
@@ -254,7 +198,7 @@ public static class SingleWriteTokenEntry
                 await tokens.CreateAsync(token);
             }
 
-            return true;
+            await transaction.CommitAsync();
         }
     }
 }

@@ -14,12 +14,6 @@ public abstract class ApplicationDbContext(DbContextOptions options)
 {
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
-    /// <summary>On SQLite, the connection the hot path's plain SQL shares (<see cref="Lean.SqliteHotPath"/>); null on PostgreSQL.</summary>
-    internal Lean.SqliteHotPath? HotPath { get; set; }
-
-    /// <summary>The sign-in's write transaction on <see cref="HotPath"/> while it is open, joined by the hot path's statements.</summary>
-    internal Microsoft.Data.Sqlite.SqliteTransaction? HotTransaction { get; set; }
-
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -13,8 +13,7 @@ namespace IdentityHost.Storage;
 /// reopens the connection should it ever be closed.
 /// <para>
 /// As before, there is one native connection per request in flight: the pooled contexts hold them now instead of
-/// Microsoft.Data.Sqlite's pool. The hot path's plain SQL runs on one more, shared connection
-/// (<see cref="Lean.SqliteHotPath"/>), given to every context here. When the host stops, the open connections are closed (so SQLite checkpoints and
+/// Microsoft.Data.Sqlite's pool. When the host stops, the open connections are closed (so SQLite checkpoints and
 /// removes its WAL file); a context EF Core discards because its pool is full releases its connection when collected.
 /// </para>
 /// </summary>
@@ -22,18 +21,16 @@ internal sealed class SqliteSessions : IDisposable
 {
     private readonly ConditionalWeakTable<DbContext, SqliteConnection> attached = new();
     private readonly List<WeakReference<SqliteConnection>> opened = [];
-    private Lean.SqliteHotPath? hotPath;
     private bool disposed;
 
-    public TContext Attach<TContext>(TContext context) where TContext : ApplicationDbContext
+    public TContext Attach<TContext>(TContext context) where TContext : DbContext
     {
         if (attached.TryGetValue(context, out _))
         {
             return context;
         }
 
-        var connectionString = context.Database.GetConnectionString();
-        var connection = new SqliteConnection(connectionString);
+        var connection = new SqliteConnection(context.Database.GetConnectionString());
         context.Database.SetDbConnection(connection, contextOwnsConnection: false);
 
         // Opened through EF Core (the pragmas interceptor runs) before the context's first use: EF opens a closed
@@ -45,7 +42,6 @@ internal sealed class SqliteSessions : IDisposable
         lock (opened)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            context.HotPath = hotPath ??= new Lean.SqliteHotPath(connectionString!);
             opened.RemoveAll(reference => !reference.TryGetTarget(out _));
             opened.Add(new WeakReference<SqliteConnection>(connection));
         }
@@ -67,7 +63,6 @@ internal sealed class SqliteSessions : IDisposable
             }
 
             opened.Clear();
-            hotPath?.Dispose();
         }
     }
 }

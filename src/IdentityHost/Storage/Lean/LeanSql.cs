@@ -7,8 +7,7 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace IdentityHost.Storage.Lean;
 
 /// <summary>
-/// Plain ADO.NET commands on a DbContext's own connection and transaction, except on SQLite outside an EF Core
-/// transaction, where they run on the one shared hot-path connection (<see cref="SqliteHotPath"/>). The connection is opened through EF Core
+/// Plain ADO.NET commands on a DbContext's own connection and transaction. The connection is opened through EF Core
 /// (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first command and then left
 /// open for the rest of the request (on SQLite for good, see <see cref="SqliteSessions"/>), which saves an open and a
 /// close per statement. A transaction EF has open is joined. The SQL is written once for both engines: quoted
@@ -27,13 +26,7 @@ internal readonly struct LeanSql : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, (DbCommand Command, object Handle)>> Kept = new();
 
-    private readonly SqliteHotPath? entered;
-
-    private LeanSql(DbCommand command, SqliteHotPath? entered)
-    {
-        Command = command;
-        this.entered = entered;
-    }
+    private LeanSql(DbCommand command) => Command = command;
 
     public DbCommand Command { get; }
 
@@ -42,77 +35,42 @@ internal readonly struct LeanSql : IAsyncDisposable
 
     public static async Task<LeanSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
     {
-        DbConnection connection;
-        DbTransaction? transaction;
-        SqliteHotPath? entered = null;
-        if (context is ApplicationDbContext { HotPath: { } hotPath } owner && context.Database.CurrentTransaction is null)
+        var connection = context.Database.GetDbConnection();
+        if (connection.State != System.Data.ConnectionState.Open)
         {
-            // SQLite outside an EF Core transaction: the shared hot-path connection (SqliteHotPath), inside the
-            // sign-in's write transaction if one is open, else held for this one statement.
-            if (owner.HotTransaction is { } hot)
+            await context.Database.OpenConnectionAsync(cancellationToken);
+        }
+
+        DbCommand command;
+        if (connection is SqliteConnection sqlite)
+        {
+            var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
+            if (commands.TryGetValue(sql, out var entry) && ReferenceEquals(entry.Handle, sqlite.Handle))
             {
-                (connection, transaction) = (hot.Connection!, hot);
+                command = entry.Command;
+                foreach (DbParameter parameter in command.Parameters)
+                {
+                    parameter.Value = DBNull.Value;
+                }
             }
             else
             {
-                connection = await hotPath.EnterAsync(cancellationToken);
-                (transaction, entered) = (null, hotPath);
+                // New, or prepared on a native connection this one no longer holds (it was closed and reopened since):
+                // such statements would run on whichever connection now has that handle.
+                await (entry.Command?.DisposeAsync() ?? ValueTask.CompletedTask);
+                command = connection.CreateCommand();
+                command.CommandText = sql;
+                commands[sql] = (command, sqlite.Handle!);
             }
         }
         else
         {
-            connection = context.Database.GetDbConnection();
-            if (connection.State != System.Data.ConnectionState.Open)
-            {
-                await context.Database.OpenConnectionAsync(cancellationToken);
-            }
-
-            transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+            command = connection.CreateCommand();
+            command.CommandText = sql;
         }
 
-        try
-        {
-            DbCommand command;
-            if (connection is SqliteConnection sqlite)
-            {
-                command = await KeptCommandAsync(sqlite, sql);
-            }
-            else
-            {
-                command = connection.CreateCommand();
-                command.CommandText = sql;
-            }
-
-            command.Transaction = transaction;
-            return new LeanSql(command, entered);
-        }
-        catch
-        {
-            entered?.Exit();
-            throw;
-        }
-    }
-
-    private static async ValueTask<DbCommand> KeptCommandAsync(SqliteConnection connection, string sql)
-    {
-        var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
-        if (commands.TryGetValue(sql, out var entry) && ReferenceEquals(entry.Handle, connection.Handle))
-        {
-            foreach (DbParameter parameter in entry.Command.Parameters)
-            {
-                parameter.Value = DBNull.Value;
-            }
-
-            return entry.Command;
-        }
-
-        // New, or prepared on a native connection this one no longer holds (it was closed and reopened since): such
-        // statements would run on whichever connection now has that handle.
-        await (entry.Command?.DisposeAsync() ?? ValueTask.CompletedTask);
-        var command = connection.CreateCommand();
-        command.CommandText = sql;
-        commands[sql] = (command, connection.Handle!);
-        return command;
+        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        return new LeanSql(command);
     }
 
     public LeanSql With(string name, object? value)
@@ -135,10 +93,7 @@ internal readonly struct LeanSql : IAsyncDisposable
         return this;
     }
 
-    /// <summary>
-    /// Disposes the command, or, for a kept one, lets go of the request's transaction; hands the shared hot-path
-    /// connection on if this statement held it.
-    /// </summary>
+    /// <summary>Disposes the command, or, for a kept one, lets go of the request's transaction.</summary>
     public ValueTask DisposeAsync()
     {
         if (!IsKept)
@@ -147,7 +102,6 @@ internal readonly struct LeanSql : IAsyncDisposable
         }
 
         Command.Transaction = null;
-        entered?.Exit();
         return ValueTask.CompletedTask;
     }
 
