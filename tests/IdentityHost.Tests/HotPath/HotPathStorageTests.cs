@@ -284,4 +284,35 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.True(await check.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().HasStatusAsync(stored!, Statuses.Revoked));
         Assert.Equal(HttpStatusCode.BadRequest, (await factory.CreateTokenClient().RefreshAsync(tokens.RefreshToken)).Status);
     }
+
+    [Fact]
+    public async Task Refresh_WhileAnotherConnectionHoldsTheWriteLock_WaitsForIt_AndThenRotates()
+    {
+        if (factory.Folder.Provider != TestDatabase.Sqlite)
+        {
+            return; // PostgreSQL locks rows, not the database: nothing to wait for
+        }
+
+        // The refresh's plain SQL (LeanSql) and its write transaction run on connections the request context keeps
+        // open; like every SQLite connection here they must wait for the lock (busy timeout, Microsoft.Data.Sqlite's retries)
+        // instead of failing with "database is locked", and the presented token must rotate once the lock is free.
+        var client = factory.CreateTokenClient();
+        var first = await client.PasswordAsync();
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+        Task<ProtocolResponse> refresh;
+        await using (var writer = await db.Database.BeginTransactionAsync())
+        {
+            // BEGIN IMMEDIATE: this connection holds SQLite's write lock until it commits.
+            refresh = client.RefreshAsync(first.RefreshToken);
+            await Task.Delay(400);
+            Assert.False(refresh.IsCompleted, "the refresh finished while another connection held the write lock");
+            await writer.CommitAsync();
+        }
+
+        var second = await refresh;
+        Assert.Equal(HttpStatusCode.OK, second.Status);
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(second.RefreshToken)).Status);
+        Assert.Equal("invalid_grant", (await client.RefreshAsync(first.RefreshToken)).Error);
+    }
 }
