@@ -7,6 +7,7 @@ using IdentityHost.Storage.Lean;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -46,6 +47,15 @@ public static class TokenServerExtensions
 
                 // Reference handles hashed as OpenIddict does, minus a per-call CryptoConfig look-up (HashingTokenManager).
                 options.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HashingTokenManager>();
+
+                // No per-request entity caches: the lean stores and the application cache already avoid repeated reads,
+                // and building the caches cost more than they saved (DisabledEntityCache).
+                options.DisableEntityCaching();
+                Type[] caches = [typeof(IOpenIddictApplicationCache<>), typeof(IOpenIddictAuthorizationCache<>), typeof(IOpenIddictScopeCache<>), typeof(IOpenIddictTokenCache<>)];
+                foreach (var cache in caches)
+                {
+                    options.Services.Replace(ServiceDescriptor.Singleton(cache, typeof(DisabledEntityCache<>)));
+                }
             })
             .AddServer(options =>
             {

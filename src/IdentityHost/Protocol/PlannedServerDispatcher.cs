@@ -66,14 +66,13 @@ internal sealed class PlannedServerDispatcher(
     private ValueTask<bool> IsActiveAsync<TContext>(ServerDispatchPlan.Step<TContext> step, TContext context)
         where TContext : OpenIddictServerEvents.BaseContext
     {
-        var filters = step.Filters;
-        for (var index = 0; index < filters.Length; index++)
+        for (var index = 0; index < step.Filters.Length; index++)
         {
             var pending = Filter(step, index).IsActiveAsync(context);
             if (!pending.IsCompletedSuccessfully)
             {
                 // A filter that really awaits something (none of OpenIddict's do): finish the rest asynchronously.
-                return AwaitRemainingAsync(pending, index);
+                return AwaitRemainingFiltersAsync(step, context, pending, index);
             }
 
             if (!pending.Result)
@@ -83,24 +82,30 @@ internal sealed class PlannedServerDispatcher(
         }
 
         return ValueTask.FromResult(true);
+    }
 
-        async ValueTask<bool> AwaitRemainingAsync(ValueTask<bool> current, int index)
+    /// <summary>
+    /// The slow path of <see cref="IsActiveAsync"/>, a method of its own: as a local function capturing the step and
+    /// the context, it made the compiler allocate a closure on every call, for every handler of every event.
+    /// </summary>
+    private async ValueTask<bool> AwaitRemainingFiltersAsync<TContext>(
+        ServerDispatchPlan.Step<TContext> step, TContext context, ValueTask<bool> current, int index)
+        where TContext : OpenIddictServerEvents.BaseContext
+    {
+        if (!await current)
         {
-            if (!await current)
+            return false;
+        }
+
+        for (index++; index < step.Filters.Length; index++)
+        {
+            if (!await Filter(step, index).IsActiveAsync(context))
             {
                 return false;
             }
-
-            for (index++; index < filters.Length; index++)
-            {
-                if (!await Filter(step, index).IsActiveAsync(context))
-                {
-                    return false;
-                }
-            }
-
-            return true;
         }
+
+        return true;
     }
 
     private IOpenIddictServerHandlerFilter<TContext> Filter<TContext>(ServerDispatchPlan.Step<TContext> step, int index)
