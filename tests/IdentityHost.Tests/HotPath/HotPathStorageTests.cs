@@ -294,8 +294,8 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         }
 
         // The refresh's plain SQL (LeanSql) and its write transaction run on connections the request context keeps
-        // open; like every SQLite connection here they must wait for the lock (busy timeout, Microsoft.Data.Sqlite's retries)
-        // instead of failing with "database is locked", and the presented token must rotate once the lock is free.
+        // open; like every SQLite connection here they must wait for the lock (busy timeout, Microsoft.Data.Sqlite's
+        // retries) instead of failing with "database is locked", and the token must rotate once the lock is free.
         var client = factory.CreateTokenClient();
         var first = await client.PasswordAsync();
         await using var scope = factory.Services.CreateAsyncScope();
