@@ -29,6 +29,10 @@ public static class EndSessionEndpoint
         if (session.Succeeded && session.Properties?.GetString(AuthorizeEndpoint.SessionProperty) is { Length: > 0 } sessionId)
         {
             var subject = users.GetUserId(session.Principal!) ?? "";
+
+            // The session's families are listed first and revoked after: the listing streams from the database, and
+            // PostgreSQL cannot run the revocation's statements on the connection while that query is still open.
+            var sessionFamilies = new List<string?>();
             await foreach (var authorization in authorizations.FindBySubjectAsync(subject))
             {
                 var properties = await authorizations.GetPropertiesAsync(authorization);
@@ -36,8 +40,13 @@ public static class EndSessionEndpoint
                     value.ValueKind == JsonValueKind.String && value.GetString() == sessionId &&
                     await authorizations.HasStatusAsync(authorization, Statuses.Valid))
                 {
-                    await families.RevokeAsync(await authorizations.GetIdAsync(authorization), FamilyRevocationReason.SignOut, null, subject);
+                    sessionFamilies.Add(await authorizations.GetIdAsync(authorization));
                 }
+            }
+
+            foreach (var family in sessionFamilies)
+            {
+                await families.RevokeAsync(family, FamilyRevocationReason.SignOut, null, subject);
             }
         }
 
