@@ -12,6 +12,11 @@ namespace IdentityHost.Protocol;
 /// across requests (CachingApplicationManager). With caching off OpenIddict's managers never call a cache; one
 /// singleton serves every entity type, and should anything call it anyway it fails loudly instead of answering
 /// "not found".
+/// <para>
+/// Without the caches, the managers' listings (<c>FindBySubjectAsync</c> and the like) stream straight from the
+/// database. Code that writes while it walks one must list first and write after (see <c>EndSessionEndpoint</c>):
+/// PostgreSQL runs one command at a time per connection.
+/// </para>
 /// </summary>
 internal sealed class DisabledEntityCache<TEntity> :
     IOpenIddictApplicationCache<TEntity>, IOpenIddictAuthorizationCache<TEntity>, IOpenIddictScopeCache<TEntity>, IOpenIddictTokenCache<TEntity>
