@@ -12,13 +12,13 @@ namespace IdentityHost.Protocol;
 
 /// <summary>
 /// JWTs only IdentityHost itself ever reads (authorization codes; refresh-token payloads before they moved to the Data
-/// Protection format, which needs no signing key and is skipped here) are signed with HMAC-SHA256 instead of the server's RS256/ES256 key: an RSA signature costs ~0.25 ms of CPU, an HMAC a
-/// microsecond, and nobody else needs to verify these. They are still encrypted, and still signed with a key only the
-/// server holds: one HMAC key per encryption key, derived from it with HKDF (so nothing new to store, back up or rotate:
-/// it lives and dies with its encryption key), and each payload is signed with the key derived from the encryption key
-/// that encrypts it. Access and identity tokens, which clients and APIs verify, keep the
-/// asymmetric key. Symmetric keys never appear in the JWKS document or in discovery (OpenIddict publishes only
-/// RS*/PS*/ES* keys), which a test checks.
+/// Protection format, which needs no signing key and is skipped here) are signed with HMAC-SHA256 instead of the
+/// server's RS256/ES256 key: an RSA signature costs ~0.25 ms of CPU, an HMAC a microsecond, and nobody else needs to
+/// verify these. They are still encrypted, and still signed with a key only the server holds: one HMAC key per
+/// encryption key, derived from it with HKDF (so nothing new to store, back up or rotate: it lives and dies with its
+/// encryption key), and each payload is signed with the key derived from the encryption key that encrypts it. Access
+/// and identity tokens, which clients and APIs verify, keep the asymmetric key. Symmetric keys never appear in the
+/// JWKS document or in discovery (OpenIddict publishes only RS*/PS*/ES* keys), which a test checks.
 /// </summary>
 public sealed class StoredPayloadSigning : IOpenIddictServerHandler<GenerateTokenContext>
 {
