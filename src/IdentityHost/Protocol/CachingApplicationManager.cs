@@ -15,9 +15,9 @@ namespace IdentityHost.Protocol;
 /// by another instance (its start-up synchronisation) is seen here within that lifetime. Unknown client ids are never
 /// cached. And successful client-secret checks are remembered for a few minutes. The check is a
 /// deliberately slow PBKDF2 hash (about 2 ms, more than a whole refresh costs now); a confidential client presents the same secret on
-/// every request. Only successes are cached, keyed by a SHA-256 of the presented secret and the stored hash: a wrong
-/// secret is always hashed in full, and a secret changed in configuration (a new stored hash) misses the cache at once.
-/// The secret itself is never kept.
+/// every request. Only successes are cached, keyed by an HMAC of the presented secret and the stored hash under a key
+/// drawn at random for this process (see <see cref="SecretCheckCache"/>): a wrong secret is always hashed in full, and a
+/// secret changed in configuration (a new stored hash) misses the cache at once. The secret itself is never kept.
 /// </summary>
 public sealed class CachingApplicationManager(
     IOpenIddictApplicationCache<OpenIddictEntityFrameworkCoreApplication> cache,
@@ -73,7 +73,7 @@ public sealed class CachingApplicationManager(
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {
-        var key = SecretCheckCache.Key(secret, comparand);
+        var key = verified.Key(secret, comparand);
         if (verified.Contains(key))
         {
             return true;
@@ -89,16 +89,22 @@ public sealed class CachingApplicationManager(
     }
 }
 
-/// <summary>Successful client-secret checks, by SHA-256 of secret and stored hash; bounded in size and age.</summary>
+/// <summary>
+/// Successful client-secret checks, bounded in size and age, keyed by HMAC-SHA256(secret and stored hash) under a random
+/// 32-byte key of this process that is never stored. A plain hash would let anyone holding a memory dump test guessed
+/// secrets at SHA-256 speed instead of through the deliberately slow PBKDF2 of the stored hash.
+/// </summary>
 public sealed class SecretCheckCache : IDisposable
 {
     /// <summary>How long a successful check is reused. A secret removed from the store stops working within this time at most.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(5);
 
     private readonly MemoryCache entries = new(new MemoryCacheOptions { SizeLimit = 10_000 });
+    private readonly byte[] keyOfThisProcess = RandomNumberGenerator.GetBytes(32);
 
-    public static string Key(string secret, string comparand) =>
-        Convert.ToBase64String(SHA256.HashData(Encoding.UTF8.GetBytes(secret + "\n" + comparand)));
+    /// <summary>The cache key of a check: it differs from one process (one cache) to the next for the same input.</summary>
+    internal string Key(string secret, string comparand) =>
+        Convert.ToBase64String(HMACSHA256.HashData(keyOfThisProcess, Encoding.UTF8.GetBytes(secret + "\n" + comparand)));
 
     public bool Contains(string key) => entries.TryGetValue(key, out _);
 
