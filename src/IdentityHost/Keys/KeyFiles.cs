@@ -1,12 +1,14 @@
 using System.Globalization;
 using System.Security.Cryptography;
+using IdentityHost.Configuration;
 using Microsoft.IdentityModel.Tokens;
 
 namespace IdentityHost.Keys;
 
 /// <summary>
 /// The key files in <c>KeysPath</c>: <c>signing-&lt;UTC stamp&gt;.pem</c> (RSA-2048, PKCS#8) and
-/// <c>encryption-&lt;UTC stamp&gt;.key</c> (256-bit AES, base64), created owner-only. A broken file is an error naming it.
+/// <c>encryption-&lt;UTC stamp&gt;.key</c> (256-bit AES, base64), created owner-only (0600). A broken file, or one
+/// group or others may read (<see cref="KeyFolderPermissions"/>), is an error naming it.
 /// </summary>
 public static class KeyFiles
 {
@@ -52,12 +54,13 @@ public static class KeyFiles
 
         return keys.Count > 0
             ? keys
-            : throw new InvalidOperationException($"The keys folder '{directory}' holds encryption keys but no signing key ({SigningPrefix}*{SigningExtension}). Restore it from a backup, or empty the folder to start over (every outstanding token is then lost).");
+            : throw new SetupException($"The keys folder '{directory}' holds encryption keys but no signing key ({SigningPrefix}*{SigningExtension}). Restore it from a backup, or empty the folder to start over (every outstanding token is then lost).");
     }
 
     /// <summary>An RSA (RS256, at least 2048 bits) or P-256 ECDSA (ES256) private key; its kid is the RFC 7638 thumbprint.</summary>
     public static AsymmetricSecurityKey ReadSigningKey(string file)
     {
+        KeyFolderPermissions.RequireOwnerOnly(file);
         try
         {
             var pem = File.ReadAllText(file);
@@ -82,7 +85,7 @@ public static class KeyFiles
         }
         catch (Exception ex) when (ex is CryptographicException or ArgumentException)
         {
-            throw new InvalidOperationException($"The signing key file '{file}' cannot be read ({ex.Message}). Restore it from a backup; IdentityHost does not replace a broken key silently.", ex);
+            throw new SetupException($"The signing key file '{file}' cannot be read ({ex.Message}). Restore it from a backup; IdentityHost does not replace a broken key silently.", ex);
         }
     }
 
@@ -94,13 +97,14 @@ public static class KeyFiles
         var stamp = Path.GetFileNameWithoutExtension(file)[prefix.Length..];
         return DateTimeOffset.TryParseExact(stamp, StampFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created)
             ? created
-            : throw new InvalidOperationException($"The key file name '{file}' does not carry a creation stamp ({prefix}{StampFormat}{Path.GetExtension(file)}).");
+            : throw new SetupException($"The key file name '{file}' does not carry a creation stamp ({prefix}{StampFormat}{Path.GetExtension(file)}).");
     }
 
     public static List<SymmetricSecurityKey> LoadEncryptionKeys(string directory)
     {
         var keys = NewestFirst(directory, EncryptionPrefix, EncryptionExtension).Select(file =>
         {
+            KeyFolderPermissions.RequireOwnerOnly(file);
             byte[] bytes;
             try
             {
@@ -108,17 +112,17 @@ public static class KeyFiles
             }
             catch (FormatException ex)
             {
-                throw new InvalidOperationException($"The encryption key file '{file}' is not valid base64. Restore it from a backup; IdentityHost does not replace a broken key silently.", ex);
+                throw new SetupException($"The encryption key file '{file}' is not valid base64. Restore it from a backup; IdentityHost does not replace a broken key silently.", ex);
             }
 
             return bytes.Length == 32
                 ? new SymmetricSecurityKey(bytes) { KeyId = Path.GetFileNameWithoutExtension(file) }
-                : throw new InvalidOperationException($"The encryption key file '{file}' holds {bytes.Length} bytes; 32 are required.");
+                : throw new SetupException($"The encryption key file '{file}' holds {bytes.Length} bytes; 32 are required.");
         }).ToList();
 
         return keys.Count > 0
             ? keys
-            : throw new InvalidOperationException($"The keys folder '{directory}' holds signing keys but no encryption key ({EncryptionPrefix}*{EncryptionExtension}); without it every outstanding refresh token is unreadable. Restore it from a backup, or empty the folder to start over.");
+            : throw new SetupException($"The keys folder '{directory}' holds signing keys but no encryption key ({EncryptionPrefix}*{EncryptionExtension}); without it every outstanding refresh token is unreadable. Restore it from a backup, or empty the folder to start over.");
     }
 
     private static IEnumerable<string> NewestFirst(string directory, string prefix, string extension) =>

@@ -9,9 +9,10 @@ namespace IdentityHost.Keys;
 /// <summary>
 /// The live set of keys in <c>KeysPath</c>, newest first. Keys are generated only when the folder holds no key at all:
 /// a missing or unreadable file next to others stops start-up, because silently minting a new encryption key would
-/// invalidate every outstanding refresh token. <see cref="Reload"/> (called by <see cref="KeyRingWatcher"/>) picks up
-/// keys another instance or <c>keys rotate</c> added, and retires replaced signing keys as time passes; every change
-/// fires <see cref="GetChangeToken"/>, which makes OpenIddict rebuild its options with the new credentials.
+/// invalidate every outstanding refresh token. On Unix the folder is made owner-only at start-up, and key files others
+/// may read stop it (<see cref="KeyFolderPermissions"/>). <see cref="Reload"/> (called by <see cref="KeyRingWatcher"/>)
+/// picks up keys another instance or <c>keys rotate</c> added, and retires replaced signing keys as time passes; every
+/// change fires <see cref="GetChangeToken"/>, which makes OpenIddict rebuild its options with the new credentials.
 /// </summary>
 public sealed class KeyRing : IDisposable
 {
@@ -46,6 +47,7 @@ public sealed class KeyRing : IDisposable
             logger.LogInformation("Generated a new {Algorithm} signing key and encryption key in {KeysPath}", algorithm, Directory);
         }
 
+        KeyFolderPermissions.RestrictFolder(Directory);
         current = Load();
         Log(current);
     }
