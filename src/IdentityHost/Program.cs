@@ -56,8 +56,8 @@ try
 }
 catch (Exception ex) when (ex is not HostAbortedException)
 {
-    Log.Fatal(ex, "IdentityHost failed to start");
-    return 1;
+    // A configuration problem is one line per problem, without a stack trace; any other failure is logged in full.
+    return StartupFailure.Report(ex);
 }
 finally
 {

@@ -11,12 +11,23 @@ public sealed class ServerProcess : IDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly StringBuilder errorOutput = new();
 
     private ServerProcess(Process process)
     {
         this.process = process;
         process.OutputDataReceived += (_, line) => Append(line.Data);
-        process.ErrorDataReceived += (_, line) => Append(line.Data);
+        process.ErrorDataReceived += (_, line) =>
+        {
+            Append(line.Data);
+            lock (output)
+            {
+                if (line.Data is not null)
+                {
+                    errorOutput.AppendLine(line.Data);
+                }
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
     }
@@ -28,6 +39,18 @@ public sealed class ServerProcess : IDisposable
             lock (output)
             {
                 return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>What the process wrote to standard error alone (also part of <see cref="Output"/>).</summary>
+    public string ErrorOutput
+    {
+        get
+        {
+            lock (output)
+            {
+                return errorOutput.ToString();
             }
         }
     }
@@ -71,6 +94,20 @@ public sealed class ServerProcess : IDisposable
         }
 
         return new ServerProcess(Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start"));
+    }
+
+    /// <summary>
+    /// Runs IdentityHost in Development on <paramref name="folder"/>'s keys and a SQLite database in it, on a free port,
+    /// until it exits on its own (at most a minute): for start-ups that must fail.
+    /// </summary>
+    public static async Task<(int? ExitCode, string Output, string Errors)> RunIdentityHostToExitAsync(TestFolder folder, Dictionary<string, string?> environment)
+    {
+        environment.TryAdd("ConnectionStrings__IdentityHost", $"Data Source={Path.Combine(folder.Path, "identityhost.db")}");
+        environment["IdentityHost__KeysPath"] = folder.KeysPath;
+        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        using var server = Start("IdentityHost", environment);
+        var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (exitCode, server.Output, server.ErrorOutput);
     }
 
     /// <summary>Waits for the process to exit on its own; null if it is still running after <paramref name="timeout"/>.</summary>

@@ -123,10 +123,14 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{path}:Scopes contains '{scope}', which is neither a standard scope nor declared under {Prefix}:Scopes.");
         }
 
-        ValidateLifetimes(errors, path,
-            client.AccessTokenLifetime ?? options.AccessTokenLifetime,
-            client.RefreshTokens?.AbsoluteLifetime ?? options.RefreshTokens.AbsoluteLifetime,
-            client.RefreshTokens?.SlidingLifetime ?? options.RefreshTokens.SlidingLifetime);
+        // A client that overrides no lifetime has the server-wide ones, checked once: one problem, one line.
+        if (client.AccessTokenLifetime is not null || client.RefreshTokens is not null)
+        {
+            ValidateLifetimes(errors, path,
+                client.AccessTokenLifetime ?? options.AccessTokenLifetime,
+                client.RefreshTokens?.AbsoluteLifetime ?? options.RefreshTokens.AbsoluteLifetime,
+                client.RefreshTokens?.SlidingLifetime ?? options.RefreshTokens.SlidingLifetime);
+        }
     }
 
     private static void ValidateLifetimes(List<string> errors, string path, TimeSpan access, TimeSpan absolute, TimeSpan sliding)
@@ -147,12 +151,12 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
         }
         else if (sliding > absolute)
         {
-            errors.Add($"{path}:RefreshTokens:SlidingLifetime must not exceed AbsoluteLifetime.");
+            errors.Add($"{path}:RefreshTokens:SlidingLifetime must not exceed AbsoluteLifetime ({sliding:c} > {absolute:c}).");
         }
 
         if (access > TimeSpan.Zero && sliding > TimeSpan.Zero && access >= sliding)
         {
-            errors.Add($"{path}:AccessTokenLifetime must be shorter than RefreshTokens:SlidingLifetime.");
+            errors.Add($"{path}:AccessTokenLifetime must be shorter than RefreshTokens:SlidingLifetime ({access:c} >= {sliding:c}).");
         }
     }
 }

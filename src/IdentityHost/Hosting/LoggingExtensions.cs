@@ -1,3 +1,4 @@
+using IdentityHost.Configuration;
 using Serilog;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
@@ -17,13 +18,16 @@ public static class LoggingExtensions
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
     {
         var json = UseJson(builder.Configuration[FormatKey], builder.Environment);
-        Log.Logger = ToConsole(new LoggerConfiguration(), json).CreateLogger();
+        // The static logger reports start-up failures; at the configured Debug level it also shows them in full.
+        var level = DefaultLevel(builder.Configuration["Serilog:MinimumLevel:Default"] ?? builder.Configuration["Serilog:MinimumLevel"]);
+        Log.Logger = ToConsole(new LoggerConfiguration().MinimumLevel.Is(level), json).CreateLogger();
 
         builder.Services.AddSerilog((services, logger) => ToConsole(logger
             .ReadFrom.Configuration(builder.Configuration)
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
-            .Filter.ByExcluding(CarriesSecrets), json),
+            .Filter.ByExcluding(CarriesSecrets)
+            .Filter.ByExcluding(IsConfigurationProblemReportedAtExit), json),
             preserveStaticLogger: true);
         return builder;
     }
@@ -58,13 +62,28 @@ public static class LoggingExtensions
         value is ScalarValue { Value: string source } &&
         (source.StartsWith("OpenIddict", StringComparison.Ordinal) || source == "Microsoft.AspNetCore.Hosting.Diagnostics");
 
+    /// <summary>
+    /// The host logs a failed start with the exception's stack trace; a configuration problem is reported once instead,
+    /// one line per problem, by <see cref="StartupFailure"/> as the process exits.
+    /// </summary>
+    private static bool IsConfigurationProblemReportedAtExit(LogEvent logEvent) =>
+        logEvent.Exception is { } exception &&
+        logEvent.Properties.TryGetValue(Serilog.Core.Constants.SourceContextPropertyName, out var value) &&
+        value is ScalarValue { Value: "Microsoft.Extensions.Hosting.Internal.Host" } &&
+        StartupFailure.Problems(exception) is not null;
+
     private static bool UseJson(string? format, IHostEnvironment environment) => format switch
     {
         null or "" => !environment.IsDevelopment(),
         _ when format.Equals("Json", StringComparison.OrdinalIgnoreCase) => true,
         _ when format.Equals("Text", StringComparison.OrdinalIgnoreCase) => false,
-        _ => throw new InvalidOperationException($"{FormatKey} is '{format}'; allowed values are Text and Json."),
+        _ => throw new SetupException($"{FormatKey} is '{format}'; allowed values are Text and Json."),
     };
+
+    private static LogEventLevel DefaultLevel(string? configured) =>
+        Enum.TryParse<LogEventLevel>(configured, ignoreCase: true, out var level)
+            ? level
+            : LogEventLevel.Information;
 
     private static LoggerConfiguration ToConsole(LoggerConfiguration logger, bool json) =>
         json ? logger.WriteTo.Console(new RenderedCompactJsonFormatter()) : logger.WriteTo.Console();

@@ -1,8 +1,9 @@
 namespace IdentityHost.Tests.Hosting;
 
 /// <summary>
-/// Bad configuration and broken key folders stop start-up with a message naming the culprit. These run the real
-/// server process: start-up failures are logged and end the process with exit code 1.
+/// Bad configuration and broken key folders stop start-up with a message naming the culprit: one line per problem on
+/// standard error (and in the log), never a stack trace. These run the real server process: start-up failures end it
+/// with exit code 1.
 /// </summary>
 public sealed class StartupValidationTests
 {
@@ -25,11 +26,51 @@ public sealed class StartupValidationTests
     {
         using var folder = new TestFolder();
 
-        var (exitCode, output) = await RunServerAsync(folder, new() { [variable] = value });
+        var (exitCode, output, errors) = await RunServerAsync(folder, new() { [variable] = value });
 
         Assert.Equal(1, exitCode);
         Assert.Contains(expectedMessage, output);
         Assert.DoesNotContain("Now listening on", output);
+        AssertOneLinePerProblem(output, errors, expectedMessage);
+    }
+
+    [Fact]
+    public async Task SlidingLifetimeOverAbsolute_IsOneLineNamingTheKeyAndTheValues_WithoutStackTrace()
+    {
+        using var folder = new TestFolder();
+
+        var (exitCode, output, errors) = await RunServerAsync(folder, new() { ["IdentityHost__RefreshTokens__SlidingLifetime"] = "60.00:00:00" });
+
+        Assert.NotEqual(0, exitCode);
+        Assert.Equal(["IdentityHost:RefreshTokens:SlidingLifetime must not exceed AbsoluteLifetime (60.00:00:00 > 30.00:00:00)."], Lines(errors));
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Exception", output);
+    }
+
+    [Fact]
+    public async Task KeyFileReadableByOthers_IsOneLineNamingTheFile()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return; // Unix permissions only
+        }
+
+        using var folder = new TestFolder();
+        using (var first = new IdentityHostFactory { Folder = folder })
+        {
+            Assert.Null(first.TryStart());
+        }
+
+        var encryptionKey = Directory.GetFiles(folder.KeysPath, "encryption-*").Single();
+        File.SetUnixFileMode(encryptionKey, File.GetUnixFileMode(encryptionKey) | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+
+        var (exitCode, output, errors) = await RunServerAsync(folder, []);
+
+        Assert.Equal(1, exitCode);
+        var line = Assert.Single(Lines(errors));
+        Assert.Contains(encryptionKey, line);
+        Assert.Contains("chmod 600", line);
+        Assert.DoesNotContain("   at ", output);
     }
 
     [Fact]
@@ -43,10 +84,11 @@ public sealed class StartupValidationTests
 
         File.Delete(Directory.GetFiles(folder.KeysPath, "encryption-*").Single());
 
-        var (exitCode, output) = await RunServerAsync(folder, []);
+        var (exitCode, output, _) = await RunServerAsync(folder, []);
 
         Assert.Equal(1, exitCode);
         Assert.Contains("no encryption key", output);
+        Assert.DoesNotContain("   at ", output);
         Assert.Empty(Directory.GetFiles(folder.KeysPath, "encryption-*"));
     }
 
@@ -62,19 +104,23 @@ public sealed class StartupValidationTests
         var signingKey = Directory.GetFiles(folder.KeysPath, "signing-*").Single();
         await File.WriteAllTextAsync(signingKey, "-----BEGIN PRIVATE KEY-----\ngarbage\n-----END PRIVATE KEY-----\n");
 
-        var (exitCode, output) = await RunServerAsync(folder, []);
+        var (exitCode, output, _) = await RunServerAsync(folder, []);
 
         Assert.Equal(1, exitCode);
         Assert.Contains(Path.GetFileName(signingKey), output);
+        Assert.DoesNotContain("   at ", output);
     }
 
-    private static async Task<(int? ExitCode, string Output)> RunServerAsync(TestFolder folder, Dictionary<string, string?> environment)
+    /// <summary>Each problem once on standard error, on one line of its own; no stack trace anywhere.</summary>
+    private static void AssertOneLinePerProblem(string output, string errors, string expectedMessage)
     {
-        environment.TryAdd("ConnectionStrings__IdentityHost", $"Data Source={Path.Combine(folder.Path, "identityhost.db")}");
-        environment["IdentityHost__KeysPath"] = folder.KeysPath;
-        environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
-        using var server = ServerProcess.Start("IdentityHost", environment);
-        var exitCode = await server.WaitForExitAsync(TimeSpan.FromSeconds(60));
-        return (exitCode, server.Output);
+        Assert.Single(Lines(errors), line => line.Contains(expectedMessage, StringComparison.Ordinal));
+        Assert.Equal(Lines(errors).Length, Lines(errors).Distinct().Count());
+        Assert.DoesNotContain("   at ", output);
     }
+
+    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static Task<(int? ExitCode, string Output, string Errors)> RunServerAsync(TestFolder folder, Dictionary<string, string?> environment) =>
+        ServerProcess.RunIdentityHostToExitAsync(folder, environment);
 }
