@@ -5,9 +5,10 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IdentityHost.Seeding;
 
 /// <summary>
-/// Makes the stored clients and scopes match configuration: declared ones are created or updated (secrets stored
-/// hashed, re-hashed only when they change); stored ones that configuration no longer declares are left alone and
-/// reported, so removing a line of configuration never deletes a client by accident.
+/// Makes the stored clients and scopes match configuration, the source of truth: declared ones are created or updated
+/// (secrets stored hashed, re-hashed only when they change); a stored client that configuration no longer declares is
+/// deleted with its token families and tokens, so its secret no longer authenticates and its refresh tokens are unknown.
+/// A confidential client whose secret disappeared from configuration stops start-up instead of turning public.
 /// </summary>
 public sealed class ClientSynchronizer(
     IOpenIddictApplicationManager applications,
@@ -26,13 +27,32 @@ public sealed class ClientSynchronizer(
             await SynchronizeClientAsync(clientId, client, cancellationToken);
         }
 
+        await RemoveUndeclaredClientsAsync(settings, cancellationToken);
+    }
+
+    /// <summary>
+    /// Deletes the stored clients configuration no longer declares. OpenIddict's store deletes a client's tokens and
+    /// authorizations with it, in one transaction. Instances cache a client for <c>ApplicationCache.Lifetime</c>, so
+    /// another running instance stops accepting it within that time; this one at once.
+    /// </summary>
+    private async Task RemoveUndeclaredClientsAsync(IdentityHostOptions settings, CancellationToken cancellationToken)
+    {
+        // Listed first, deleted after: the listing streams from the database, which cannot take writes meanwhile.
+        var undeclared = new List<object>();
         await foreach (var application in applications.ListAsync(count: null, offset: null, cancellationToken))
         {
             var clientId = await applications.GetClientIdAsync(application, cancellationToken);
             if (clientId is not null && !settings.Clients.ContainsKey(clientId))
             {
-                logger.LogWarning("Client {ClientId} is in the database but not in configuration; it was left unchanged", clientId);
+                undeclared.Add(application);
             }
+        }
+
+        foreach (var application in undeclared)
+        {
+            var clientId = await applications.GetClientIdAsync(application, cancellationToken);
+            await applications.DeleteAsync(application, cancellationToken);
+            logger.LogWarning("Client {ClientId} is no longer configured: it was deleted with its tokens", clientId);
         }
     }
 
@@ -59,6 +79,12 @@ public sealed class ClientSynchronizer(
         var keepStoredSecret = false;
         if (existing is not null)
         {
+            if (string.IsNullOrEmpty(client.Secret) && await applications.HasClientTypeAsync(existing, ClientTypes.Confidential, cancellationToken))
+            {
+                throw new SetupException(
+                    $"{IdentityHostOptions.SectionName}:Clients:{clientId}:Secret is missing, but client '{clientId}' is stored as confidential; set its secret again (a confidential client never turns public silently), or give a public client another client id.");
+            }
+
             // Start from the stored state so an unchanged secret keeps its hash instead of being re-hashed.
             await applications.PopulateAsync(descriptor, existing, cancellationToken);
             keepStoredSecret = client.Secret is not null &&
