@@ -151,7 +151,6 @@ public static class TokenServerExtensions
     public static WebApplication MapTokenServer(this WebApplication app)
     {
         app.MapAuthorizeEndpoint();
-        app.MapEndSessionEndpoint();
         app.MapTokenEndpoint();
         app.MapUserInfoEndpoint();
         app.MapRazorPages();
