@@ -11,12 +11,23 @@ public sealed class ServerProcess : IDisposable
 {
     private readonly Process process;
     private readonly StringBuilder output = new();
+    private readonly StringBuilder standardOutput = new();
     private readonly StringBuilder errorOutput = new();
 
     private ServerProcess(Process process)
     {
         this.process = process;
-        process.OutputDataReceived += (_, line) => Append(line.Data);
+        process.OutputDataReceived += (_, line) =>
+        {
+            Append(line.Data);
+            lock (output)
+            {
+                if (line.Data is not null)
+                {
+                    standardOutput.AppendLine(line.Data);
+                }
+            }
+        };
         process.ErrorDataReceived += (_, line) =>
         {
             Append(line.Data);
@@ -39,6 +50,18 @@ public sealed class ServerProcess : IDisposable
             lock (output)
             {
                 return output.ToString();
+            }
+        }
+    }
+
+    /// <summary>What the process wrote to standard output alone (also part of <see cref="Output"/>).</summary>
+    public string StandardOutput
+    {
+        get
+        {
+            lock (output)
+            {
+                return standardOutput.ToString();
             }
         }
     }

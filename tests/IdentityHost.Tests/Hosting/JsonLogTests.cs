@@ -39,10 +39,14 @@ public sealed class JsonLogTests
         using var server = ServerProcess.Start("IdentityHost", environment);
 
         Assert.Equal(1, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-        var events = ParseAll(server.Output);
-        Assert.All(Lines(server.Output), line => JsonDocument.Parse(line));
+        var events = ParseAll(server.StandardOutput);
+        Assert.All(Lines(server.StandardOutput), line => JsonDocument.Parse(line));
         Assert.Contains(events, e => e.TryGetProperty("@l", out var level) && level.GetString() == "Fatal" &&
-            e.TryGetProperty("@x", out var exception) && exception.GetString()!.Contains("IdentityHost:AccessTokenLifetime must be positive", StringComparison.Ordinal));
+            e.GetProperty("@m").GetString()!.Contains("IdentityHost:AccessTokenLifetime must be positive", StringComparison.Ordinal));
+        Assert.DoesNotContain(events, e => e.TryGetProperty("@x", out _)); // a configuration problem is a line, not a stack trace
+
+        // Standard error: the problem alone, for an operator reading the terminal or the orchestrator's event.
+        Assert.Equal(["IdentityHost:AccessTokenLifetime must be positive."], Lines(server.ErrorOutput));
     }
 
     private static Dictionary<string, string?> Environment(TestFolder folder) => new(StringComparer.Ordinal)
