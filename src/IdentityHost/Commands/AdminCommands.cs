@@ -1,5 +1,5 @@
 using IdentityHost.Keys;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Seeding;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
@@ -62,7 +62,7 @@ public static class AdminCommands
             return 2;
         }
 
-        var (authorizations, tokens) = await services.GetRequiredService<SignOutEverywhere>().RevokeAsync(user);
+        var (authorizations, tokens) = await services.GetRequiredService<TokenFamilies>().RevokeAllAsync(user);
         Console.WriteLine($"Signed {user.UserName} ({user.Id}) out everywhere: {authorizations} token famil(ies) and {tokens} token(s) revoked.");
         return 0;
     }

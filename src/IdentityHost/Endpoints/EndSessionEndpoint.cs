@@ -1,6 +1,6 @@
 using System.Text.Json;
 using IdentityHost.Hosting;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -23,7 +23,7 @@ public static class EndSessionEndpoint
     }
 
     private static async Task<IResult> HandleAsync(
-        HttpContext context, UserManager<IdentityHost.Storage.ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, FamilyRevoker families)
+        HttpContext context, UserManager<IdentityHost.Storage.ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, TokenFamilies families)
     {
         var session = await context.AuthenticateAsync(IdentityConstants.ApplicationScheme);
         if (session.Succeeded && session.Properties?.GetString(AuthorizeEndpoint.SessionProperty) is { Length: > 0 } sessionId)

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using IdentityHost.Protocol;
+using IdentityHost.Tokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;

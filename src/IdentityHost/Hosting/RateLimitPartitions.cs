@@ -4,6 +4,7 @@ using System.Text;
 using System.Threading.RateLimiting;
 using IdentityHost.Configuration;
 using IdentityHost.Endpoints;
+using IdentityHost.Http;
 using Microsoft.AspNetCore.Http.Features;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -20,7 +21,7 @@ internal enum LimitedEndpoint
 
 /// <summary>
 /// Picks the rate-limit partitions of a request. The client is read from the HTTP Basic header or from the form that
-/// <see cref="Protocol.ProtocolRequestGuard"/> has already read and cached (never read here: the limiter is synchronous);
+/// <see cref="Http.ProtocolRequestGuard"/> has already read and cached (never read here: the limiter is synchronous);
 /// only clients configured under <c>IdentityHost:Clients</c> get a partition of their own, so random client ids cannot
 /// create partitions. Facade requests are client <c>web</c>.
 /// </summary>

@@ -9,7 +9,7 @@ using Application = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFramew
 using Authorization = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
 
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// OpenIddict's EF Core token store with the operations of the token endpoint's hot path in plain SQL: find by id or
@@ -23,7 +23,7 @@ namespace IdentityHost.Storage.Lean;
 /// class unchanged, so the two never mix.
 /// </para>
 /// </summary>
-public sealed class LeanTokenStore(
+public sealed class TokenStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
@@ -42,9 +42,9 @@ public sealed class LeanTokenStore(
         /// application) change the status without a new concurrency token, so the update also requires the status
         /// to be unchanged: a token revoked meanwhile is never turned back into "redeemed" or "valid".
         /// </summary>
-        public string? StoredStatus => (string?)Stored?[TokenRowSql.StatusColumn];
+        public string? StoredStatus => (string?)Stored?[TokenTableSql.StatusColumn];
 
-        /// <summary>The row's values as last read or written (<see cref="TokenRowSql.Values"/>); null before it is created.</summary>
+        /// <summary>The row's values as last read or written (<see cref="TokenTableSql.Values"/>); null before it is created.</summary>
         public object?[]? Stored;
     }
 
@@ -60,7 +60,7 @@ public sealed class LeanTokenStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         return Own(token => token.Id == identifier) ??
                await TrackedAsync(token => token.Id == identifier, cancellationToken) ??
-               await ReadAsync(TokenRowSql.SelectById, "@id", identifier, cancellationToken);
+               await ReadAsync(TokenTableSql.SelectById, "@id", identifier, cancellationToken);
     }
 
     public override async ValueTask<Token?> FindByReferenceIdAsync(string identifier, CancellationToken cancellationToken)
@@ -68,7 +68,7 @@ public sealed class LeanTokenStore(
         ArgumentException.ThrowIfNullOrEmpty(identifier);
         return Own(token => token.ReferenceId == identifier) ??
                await TrackedAsync(token => token.ReferenceId == identifier, cancellationToken) ??
-               await ReadAsync(TokenRowSql.SelectByReferenceId, "@reference", identifier, cancellationToken);
+               await ReadAsync(TokenTableSql.SelectByReferenceId, "@reference", identifier, cancellationToken);
     }
 
     public override async ValueTask CreateAsync(Token token, CancellationToken cancellationToken)
@@ -80,13 +80,13 @@ public sealed class LeanTokenStore(
             ids = new Links { ApplicationId = token.Application?.Id, AuthorizationId = token.Authorization?.Id };
         }
 
-        token.Id ??= TokenRowSql.NewId();
+        token.Id ??= TokenTableSql.NewId();
         token.ConcurrencyToken ??= Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        var values = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
-        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Insert, cancellationToken))
+        var values = TokenTableSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
+        await using (var sql = await PreparedSql.OpenAsync(db, TokenTableSql.Insert, cancellationToken))
         {
-            await TokenRowSql.Bind(sql.With("@id", token.Id).With("@stamp", token.ConcurrencyToken), values, TokenRowSql.All)
+            await TokenTableSql.Bind(sql.With("@id", token.Id).With("@stamp", token.ConcurrencyToken), values, TokenTableSql.All)
                 .Command.ExecuteNonQueryAsync(cancellationToken);
         }
 
@@ -103,14 +103,14 @@ public sealed class LeanTokenStore(
             return;
         }
 
-        // Only the columns that changed are written (TokenRowSql).
-        var current = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
-        var changed = TokenRowSql.Changed(current, ids.Stored);
+        // Only the columns that changed are written (TokenTableSql).
+        var current = TokenTableSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
+        var changed = TokenTableSql.Changed(current, ids.Stored);
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Update(changed), cancellationToken))
+        await using (var sql = await PreparedSql.OpenAsync(db, TokenTableSql.Update(changed), cancellationToken))
         {
-            TokenRowSql.Bind(sql.With("@id", token.Id).With("@stamp", stamp).With("@previous", token.ConcurrencyToken).With("@stored", ids.StoredStatus),
+            TokenTableSql.Bind(sql.With("@id", token.Id).With("@stamp", stamp).With("@previous", token.ConcurrencyToken).With("@stored", ids.StoredStatus),
                 current, changed);
             await sql.ExecuteGuardedAsync("token", cancellationToken);
         }
@@ -129,7 +129,7 @@ public sealed class LeanTokenStore(
         }
 
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, TokenRowSql.Delete, cancellationToken))
+        await using (var sql = await PreparedSql.OpenAsync(db, TokenTableSql.Delete, cancellationToken))
         {
             await sql.With("@id", token.Id).With("@previous", token.ConcurrencyToken).ExecuteGuardedAsync("token", cancellationToken);
         }
@@ -197,7 +197,7 @@ public sealed class LeanTokenStore(
     private async ValueTask<Token?> ReadAsync(string query, string name, string value, CancellationToken cancellationToken)
     {
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using var sql = await LeanSql.OpenAsync(db, query, cancellationToken);
+        await using var sql = await PreparedSql.OpenAsync(db, query, cancellationToken);
         await using var reader = await sql.With(name, value).Command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -207,19 +207,19 @@ public sealed class LeanTokenStore(
         var token = new Token
         {
             Id = reader.GetString(0),
-            ConcurrencyToken = LeanSql.String(reader, 3),
-            CreationDate = LeanSql.Date(reader, 4),
-            ExpirationDate = LeanSql.Date(reader, 5),
-            Payload = LeanSql.String(reader, 6),
-            Properties = LeanSql.String(reader, 7),
-            RedemptionDate = LeanSql.Date(reader, 8),
-            ReferenceId = LeanSql.String(reader, 9),
-            Status = LeanSql.String(reader, 10),
-            Subject = LeanSql.String(reader, 11),
-            Type = LeanSql.String(reader, 12),
+            ConcurrencyToken = PreparedSql.String(reader, 3),
+            CreationDate = PreparedSql.Date(reader, 4),
+            ExpirationDate = PreparedSql.Date(reader, 5),
+            Payload = PreparedSql.String(reader, 6),
+            Properties = PreparedSql.String(reader, 7),
+            RedemptionDate = PreparedSql.Date(reader, 8),
+            ReferenceId = PreparedSql.String(reader, 9),
+            Status = PreparedSql.String(reader, 10),
+            Subject = PreparedSql.String(reader, 11),
+            Type = PreparedSql.String(reader, 12),
         };
-        var ids = new Links { ApplicationId = LeanSql.String(reader, 1), AuthorizationId = LeanSql.String(reader, 2) };
-        ids.Stored = TokenRowSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
+        var ids = new Links { ApplicationId = PreparedSql.String(reader, 1), AuthorizationId = PreparedSql.String(reader, 2) };
+        ids.Stored = TokenTableSql.Values(token, ids.ApplicationId, ids.AuthorizationId);
         links.Add(token, ids);
         return token;
     }

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
 
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// Plain ADO.NET commands on a DbContext's own connection and transaction. The connection is opened through EF Core
@@ -22,18 +22,18 @@ namespace IdentityHost.Storage.Lean;
 /// outlive the close and run on the pooled native connection another request holds by then.
 /// </para>
 /// </summary>
-internal readonly struct LeanSql : IAsyncDisposable
+internal readonly struct PreparedSql : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, (DbCommand Command, object Handle)>> Kept = new();
 
-    private LeanSql(DbCommand command) => Command = command;
+    private PreparedSql(DbCommand command) => Command = command;
 
     public DbCommand Command { get; }
 
     /// <summary>SQLite commands are kept on their connection (see above); others are disposed after use.</summary>
     private bool IsKept => Command is SqliteCommand;
 
-    public static async Task<LeanSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
+    public static async Task<PreparedSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
     {
         var connection = context.Database.GetDbConnection();
         if (connection.State != System.Data.ConnectionState.Open)
@@ -70,10 +70,10 @@ internal readonly struct LeanSql : IAsyncDisposable
         }
 
         command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
-        return new LeanSql(command);
+        return new PreparedSql(command);
     }
 
-    public LeanSql With(string name, object? value)
+    public PreparedSql With(string name, object? value)
     {
         var known = IsKept && Command.Parameters.Contains(name);
         var parameter = known ? Command.Parameters[name] : Command.CreateParameter();

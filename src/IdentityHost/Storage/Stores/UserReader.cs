@@ -1,4 +1,4 @@
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// Reads a user by id with one plain SELECT, for the refresh hot path: the grant only needs to know that the user
@@ -8,7 +8,7 @@ namespace IdentityHost.Storage.Lean;
 /// (<c>CanSignInAsync</c>, <c>IsLockedOutAsync</c>, <c>GetSecurityStampAsync</c>) work on it unchanged; code that
 /// changes a user loads it through <c>UserManager</c> as usual.
 /// </summary>
-public sealed class LeanUserReader(ApplicationDbContext db)
+public sealed class UserReader(ApplicationDbContext db)
 {
     private const string SelectById =
         "SELECT \"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\", " +
@@ -22,7 +22,7 @@ public sealed class LeanUserReader(ApplicationDbContext db)
             return null;
         }
 
-        await using var sql = await LeanSql.OpenAsync(db, SelectById, cancellationToken);
+        await using var sql = await PreparedSql.OpenAsync(db, SelectById, cancellationToken);
         await using var reader = await sql.With("@id", id).Command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -32,15 +32,15 @@ public sealed class LeanUserReader(ApplicationDbContext db)
         return new ApplicationUser
         {
             Id = reader.GetString(0),
-            UserName = LeanSql.String(reader, 1),
-            NormalizedUserName = LeanSql.String(reader, 2),
-            Email = LeanSql.String(reader, 3),
-            NormalizedEmail = LeanSql.String(reader, 4),
+            UserName = PreparedSql.String(reader, 1),
+            NormalizedUserName = PreparedSql.String(reader, 2),
+            Email = PreparedSql.String(reader, 3),
+            NormalizedEmail = PreparedSql.String(reader, 4),
             EmailConfirmed = reader.GetBoolean(5),
-            PasswordHash = LeanSql.String(reader, 6),
-            SecurityStamp = LeanSql.String(reader, 7),
-            ConcurrencyStamp = LeanSql.String(reader, 8),
-            PhoneNumber = LeanSql.String(reader, 9),
+            PasswordHash = PreparedSql.String(reader, 6),
+            SecurityStamp = PreparedSql.String(reader, 7),
+            ConcurrencyStamp = PreparedSql.String(reader, 8),
+            PhoneNumber = PreparedSql.String(reader, 9),
             PhoneNumberConfirmed = reader.GetBoolean(10),
             TwoFactorEnabled = reader.GetBoolean(11),
             LockoutEnd = reader.IsDBNull(12) ? null : reader.GetFieldValue<DateTimeOffset>(12),

@@ -3,12 +3,11 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.IdentityModel.Tokens;
 using OpenIddict.Server;
-using OpenIddict.Server.DataProtection;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers.Protection;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Engine;
 
 /// <summary>
 /// JWTs only IdentityHost itself ever reads (authorization codes; refresh-token payloads before they moved to the Data
@@ -18,20 +17,13 @@ namespace IdentityHost.Protocol;
 /// encryption key, derived from it with HKDF (so nothing new to store, back up or rotate: it lives and dies with its
 /// encryption key), and each payload is signed with the key derived from the encryption key that encrypts it. Access
 /// and identity tokens, which clients and APIs verify, keep the asymmetric key. Symmetric keys never appear in the
-/// JWKS document or in discovery (OpenIddict publishes only RS*/PS*/ES* keys), which a test checks.
+/// JWKS document or in discovery (OpenIddict publishes only RS*/PS*/ES* keys), which a test checks. Runs right after
+/// OpenIddict's Data Protection integration has chosen each token's format (<see cref="EngineHandlers"/>): a token it
+/// writes is not a JWT and needs no signing key (refresh tokens).
 /// </summary>
 public sealed class StoredPayloadSigning : IOpenIddictServerHandler<GenerateTokenContext>
 {
     private static readonly byte[] Info = Encoding.UTF8.GetBytes("IdentityHost stored token payload signing v1");
-
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<GenerateTokenContext>()
-            .UseSingletonHandler<StoredPayloadSigning>()
-            // After OpenIddict's Data Protection integration has chosen each token's format: a token it writes is
-            // not a JWT and needs no signing key (refresh tokens, see AddTokenServer).
-            .SetOrder(OpenIddictServerDataProtectionHandlers.Protection.OverrideGeneratedTokenFormat.Descriptor.Order + 1)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
 
     /// <summary>The HMAC key derived from an encryption key; its key id is stable and reveals nothing about the key.</summary>
     public static SigningCredentials Derive(SymmetricSecurityKey encryptionKey)

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.RefreshTokens;
 
 /// <summary>
 /// <c>IdentityHost:RefreshTokens:ReuseLeeway</c>: a client that lost the response to a refresh may present the token it

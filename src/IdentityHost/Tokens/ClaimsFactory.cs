@@ -1,11 +1,12 @@
 using System.Globalization;
 using System.Security.Claims;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Tokens;
 
 /// <summary>
 /// Builds the identity behind every token and decides, in one place, which claim goes into which token. Default-deny:

@@ -5,7 +5,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Core;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Engine;
 
 /// <summary>
 /// OpenIddict's token manager, hashing reference handles the way OpenIddict does (Base64 of the SHA-256 of the handle,

@@ -1,11 +1,10 @@
 using System.Text;
 using System.Text.Json;
-using IdentityHost.Protocol;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace IdentityHost.Endpoints;
+namespace IdentityHost.Http;
 
 /// <summary>
 /// The devise-jwt-style JSON facade for first-party web apps: <c>POST /api/token {"username","password"}</c> and

@@ -1,13 +1,14 @@
 using System.Security.Claims;
 using IdentityHost.Configuration;
+using IdentityHost.RefreshTokens;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Tokens;
 
 /// <summary>
-/// Applies the configured lifetimes and audiences to a principal about to be signed in. The refresh-token lifetime is
-/// the sliding window, cut so that no token of a family outlives the family's absolute cap.
+/// Applies the configured scopes, audiences and lifetimes to a principal about to be signed in. The refresh-token
+/// lifetime is the family's (<see cref="RefreshLifetime"/>).
 /// </summary>
 public sealed class TokenPolicy(IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
 {
@@ -19,6 +20,15 @@ public sealed class TokenPolicy(IOptionsMonitor<IdentityHostOptions> options, Ti
         options.CurrentValue.Clients.TryGetValue(clientId, out var client)
             ? scopes.FirstOrDefault(scope => !client.Scopes.Contains(scope, StringComparer.Ordinal))
             : null;
+
+    /// <summary>
+    /// <paramref name="scopes"/> less those the client's configuration no longer lists: a family keeps no scope its
+    /// client has lost since it began.
+    /// </summary>
+    public IReadOnlyCollection<string> AllowedNow(string clientId, IEnumerable<string> scopes) =>
+        options.CurrentValue.Clients.TryGetValue(clientId, out var client)
+            ? scopes.Where(scope => client.Scopes.Contains(scope, StringComparer.Ordinal)).ToArray()
+            : [];
 
     /// <summary>Prepares <paramref name="principal"/> for <paramref name="clientId"/>; false when the family is past its absolute lifetime.</summary>
     public bool TryApply(ClaimsPrincipal principal, string clientId, IEnumerable<string> scopes)
@@ -37,13 +47,12 @@ public sealed class TokenPolicy(IOptionsMonitor<IdentityHostOptions> options, Ti
         var sliding = client?.RefreshTokens?.SlidingLifetime ?? settings.RefreshTokens.SlidingLifetime;
         var absolute = client?.RefreshTokens?.AbsoluteLifetime ?? settings.RefreshTokens.AbsoluteLifetime;
         var now = time.GetUtcNow();
-        var remaining = (ClaimsFactory.GetFamilyCreated(principal) ?? now) + absolute - now;
-        if (remaining <= TimeSpan.Zero)
+        if (RefreshLifetime.Next(ClaimsFactory.GetFamilyCreated(principal) ?? now, now, sliding, absolute) is not { } lifetime)
         {
             return false;
         }
 
-        principal.SetRefreshTokenLifetime(remaining < sliding ? remaining : sliding);
+        principal.SetRefreshTokenLifetime(lifetime);
         ClaimsFactory.SetDestinations(principal);
         return true;
     }

@@ -6,14 +6,14 @@ using Application = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFramew
 using Authorization = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
 
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// OpenIddict's EF Core authorization store with the one look-up of the refresh hot path (the token family, by id, to
 /// check it is still valid) and the updates of what it read (revoking the family) in plain SQL; see
-/// <see cref="LeanTokenStore"/> for the rules. Everything else (creation at sign-in, listing, pruning) stays EF's.
+/// <see cref="TokenStore"/> for the rules. Everything else (creation at sign-in, listing, pruning) stays EF's.
 /// </summary>
-public sealed class LeanAuthorizationStore(
+public sealed class AuthorizationStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)
@@ -38,7 +38,7 @@ public sealed class LeanAuthorizationStore(
 
         /// <summary>
         /// The status when read or last written: bulk revocations (sign-out everywhere) change it without a new
-        /// concurrency token, and an update must not undo them (see <see cref="LeanTokenStore"/>).
+        /// concurrency token, and an update must not undo them (see <see cref="TokenStore"/>).
         /// </summary>
         public string? StoredStatus;
     }
@@ -63,7 +63,7 @@ public sealed class LeanAuthorizationStore(
             }
         }
 
-        await using var sql = await LeanSql.OpenAsync(db, SelectById, cancellationToken);
+        await using var sql = await PreparedSql.OpenAsync(db, SelectById, cancellationToken);
         await using var reader = await sql.With("@id", identifier).Command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -73,15 +73,15 @@ public sealed class LeanAuthorizationStore(
         var read = new Authorization
         {
             Id = reader.GetString(0),
-            ConcurrencyToken = LeanSql.String(reader, 2),
-            CreationDate = LeanSql.Date(reader, 3),
-            Properties = LeanSql.String(reader, 4),
-            Scopes = LeanSql.String(reader, 5),
-            Status = LeanSql.String(reader, 6),
-            Subject = LeanSql.String(reader, 7),
-            Type = LeanSql.String(reader, 8),
+            ConcurrencyToken = PreparedSql.String(reader, 2),
+            CreationDate = PreparedSql.Date(reader, 3),
+            Properties = PreparedSql.String(reader, 4),
+            Scopes = PreparedSql.String(reader, 5),
+            Status = PreparedSql.String(reader, 6),
+            Subject = PreparedSql.String(reader, 7),
+            Type = PreparedSql.String(reader, 8),
         };
-        own.Add(read, new Row { ApplicationId = LeanSql.String(reader, 1), StoredStatus = read.Status });
+        own.Add(read, new Row { ApplicationId = PreparedSql.String(reader, 1), StoredStatus = read.Status });
         return read;
     }
 
@@ -112,7 +112,7 @@ public sealed class LeanAuthorizationStore(
 
         var stamp = Guid.NewGuid().ToString();
         var db = await Context.GetDbContextAsync(cancellationToken);
-        await using (var sql = await LeanSql.OpenAsync(db, Update, cancellationToken))
+        await using (var sql = await PreparedSql.OpenAsync(db, Update, cancellationToken))
         {
             await sql.With("@id", authorization.Id)
                 .With("@application", row.ApplicationId)

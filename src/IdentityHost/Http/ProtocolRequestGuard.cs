@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Http;
 
 /// <summary>
 /// Runs before OpenIddict on protocol endpoints and turns malformed requests into RFC 6749 errors: OpenIddict's own

@@ -1,14 +1,14 @@
 using System.Collections.Immutable;
 using OpenIddict.Abstractions;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Engine;
 
 /// <summary>
 /// Stands in for OpenIddict's per-request entity caches, which IdentityHost turns off
 /// (<c>DisableEntityCaching</c>, see <c>TokenServerExtensions</c>). Each of OpenIddict's caches builds a
 /// <c>MemoryCache</c> of its own in every request scope, and each cached entity costs an entry, a cancellation token
 /// source and a change token: about 5 % of the bytes a refresh allocated, for nothing, since within a request the lean
-/// stores already hand back the entity they read (LeanTokenStore, LeanAuthorizationStore) and applications are cached
+/// stores already hand back the entity they read (TokenStore, AuthorizationStore) and applications are cached
 /// across requests (CachingApplicationManager). With caching off OpenIddict's managers never call a cache; one
 /// singleton serves every entity type, and should anything call it anyway it fails loudly instead of answering
 /// "not found".

@@ -2,15 +2,15 @@ using System.Collections.Concurrent;
 using System.Text;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
 
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
-/// The SQL of <see cref="LeanTokenStore"/>: one text for SQLite and PostgreSQL (quoted identifiers, <c>@name</c>
+/// The SQL of <see cref="TokenStore"/>: one text for SQLite and PostgreSQL (quoted identifiers, <c>@name</c>
 /// parameters), and how a token's values are bound to it. An UPDATE sets only the columns that changed since the row
 /// was read or written, so the database leaves alone every index none of them is part of (a redemption changes the
 /// status and the redemption date, not the reference id, the family or the client).
 /// </summary>
-internal static class TokenRowSql
+internal static class TokenTableSql
 {
     private const string Columns =
         "\"Id\", \"ApplicationId\", \"AuthorizationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", " +
@@ -69,7 +69,7 @@ internal static class TokenRowSql
         return changed;
     }
 
-    public static LeanSql Bind(LeanSql sql, object?[] values, int columns)
+    public static PreparedSql Bind(PreparedSql sql, object?[] values, int columns)
     {
         for (var column = 0; column < values.Length; column++)
         {

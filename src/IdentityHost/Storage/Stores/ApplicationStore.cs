@@ -6,7 +6,7 @@ using Application = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFramew
 using Authorization = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
 
-namespace IdentityHost.Storage.Lean;
+namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// OpenIddict's EF Core application store, able to write an application that came from the cross-request cache
@@ -15,7 +15,7 @@ namespace IdentityHost.Storage.Lean;
 /// an update). EF Core cannot track both; the copy being written wins, and its concurrency token still refuses the
 /// write if the row changed since the copy was read.
 /// </summary>
-public sealed class CopyTolerantApplicationStore(
+public sealed class ApplicationStore(
     IMemoryCache cache,
     IOpenIddictEntityFrameworkCoreContext context,
     IOptionsMonitor<OpenIddictEntityFrameworkCoreOptions> options)

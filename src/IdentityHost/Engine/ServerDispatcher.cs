@@ -3,7 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using OpenIddict.Server;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Engine;
 
 /// <summary>
 /// OpenIddict's server dispatcher with its handler lists worked out once instead of on every event. OpenIddict 7.8's
@@ -15,7 +15,7 @@ namespace IdentityHost.Protocol;
 /// order, scoped filters and handlers come from the request's services, and dispatching stops once a handler marks the
 /// request handled, skipped or rejected. Handlers and filters are still OpenIddict's own.
 /// </summary>
-internal sealed class PlannedServerDispatcher(
+internal sealed class ServerDispatcher(
     ILogger<OpenIddictServerDispatcher> logger,
     ServerDispatchPlan plan,
     IServiceProvider provider) : IOpenIddictServerDispatcher

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Endpoints;
 
 /// <summary>Results that hand control back to OpenIddict, which renders them as RFC 6749 responses.</summary>
 public static class ProtocolResults

@@ -6,7 +6,7 @@ using OpenIddict.Abstractions;
 using OpenIddict.Core;
 using OpenIddict.EntityFrameworkCore.Models;
 
-namespace IdentityHost.Protocol;
+namespace IdentityHost.Engine;
 
 /// <summary>
 /// OpenIddict's application manager with two caches across requests. Applications found by client id are reused for
@@ -111,7 +111,7 @@ public sealed class SecretCheckCache : IDisposable
 /// <summary>
 /// Applications by client id, shared by all requests of this instance; they expire after <see cref="Lifetime"/>. The
 /// cached entities are never handed out: each request gets its own <see cref="Copy"/>, which it may change or write
-/// (<see cref="IdentityHost.Storage.Lean.CopyTolerantApplicationStore"/> lets EF Core write such a copy).
+/// (<see cref="IdentityHost.Storage.Stores.ApplicationStore"/> lets EF Core write such a copy).
 /// </summary>
 public sealed class ApplicationCache : IDisposable
 {

@@ -1,0 +1,41 @@
+using IdentityHost.RefreshTokens;
+using Microsoft.Net.Http.Headers;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using Microsoft.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace IdentityHost.Engine;
+
+/// <summary>
+/// Once every token of the response is built and signed (after OpenIddict's <c>GenerateIdentityToken</c>, before
+/// anything is returned), commits the request's <see cref="Rotation"/> and turns its outcome into the protocol answer.
+/// </summary>
+public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler<ProcessSignInContext>
+{
+    /// <summary>How long a client should wait before retrying after a database failure.</summary>
+    public const int RetryAfterSeconds = 1;
+
+    public async ValueTask HandleAsync(ProcessSignInContext context)
+    {
+        var isCode = context.Request.IsAuthorizationCodeGrantType() || context.Request.IsDeviceCodeGrantType();
+        switch (await rotation.CommitAsync(context.ClientId))
+        {
+            case Rotation.Outcome.Replayed:
+                context.Reject(Errors.InvalidGrant, isCode ? RefreshTokenRules.ReplayedCodeDescription : RefreshTokenRules.ReplayedDescription);
+                return;
+
+            case Rotation.Outcome.Unavailable:
+                // 503 (OpenIddict's status for temporarily_unavailable) with Retry-After: the same token still works.
+                if (context.Transaction.GetHttpRequest()?.HttpContext.Response is { } response)
+                {
+                    response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                context.Reject(Errors.TemporarilyUnavailable,
+                    "The token could not be issued because the database is temporarily unavailable. Nothing was changed: retry the same request shortly.");
+                return;
+        }
+    }
+}
