@@ -22,6 +22,9 @@ public sealed class AuthorizationStore(
     private const string Columns =
         "\"Id\", \"ApplicationId\", \"ConcurrencyToken\", \"CreationDate\", \"Properties\", \"Scopes\", \"Status\", \"Subject\", \"Type\"";
 
+    /// <summary>Every column this store's SQL reads and writes (checked against the EF Core model by the upgrade guards).</summary>
+    internal static IReadOnlyList<string> ColumnNames { get; } = PreparedSql.Names(Columns);
+
     private const string SelectById = "SELECT " + Columns + " FROM \"OpenIddictAuthorizations\" WHERE \"Id\" = @id";
 
     private const string Update = "UPDATE \"OpenIddictAuthorizations\" SET \"ApplicationId\" = @application, " +

@@ -118,6 +118,9 @@ internal readonly struct PreparedSql : IAsyncDisposable
         }
     }
 
+    /// <summary>The column names of a list of quoted identifiers (<c>"Id", "Type"</c>).</summary>
+    public static IReadOnlyList<string> Names(string columns) => [.. columns.Split(',').Select(column => column.Trim().Trim('"'))];
+
     public static string? String(DbDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>A stored date as UTC (SQLite keeps no kind; OpenIddict's stores treat every stored date as UTC).</summary>

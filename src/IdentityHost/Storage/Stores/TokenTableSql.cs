@@ -16,6 +16,9 @@ internal static class TokenTableSql
         "\"Id\", \"ApplicationId\", \"AuthorizationId\", \"ConcurrencyToken\", \"CreationDate\", \"ExpirationDate\", " +
         "\"Payload\", \"Properties\", \"RedemptionDate\", \"ReferenceId\", \"Status\", \"Subject\", \"Type\"";
 
+    /// <summary>Every column this SQL reads and writes (checked against the EF Core model by the upgrade guards).</summary>
+    internal static IReadOnlyList<string> ColumnNames { get; } = PreparedSql.Names(Columns);
+
     public const string SelectById = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"Id\" = @id";
     public const string SelectByReferenceId = "SELECT " + Columns + " FROM \"OpenIddictTokens\" WHERE \"ReferenceId\" = @reference";
 

@@ -10,10 +10,15 @@ namespace IdentityHost.Storage.Stores;
 /// </summary>
 public sealed class UserReader(ApplicationDbContext db)
 {
-    private const string SelectById =
-        "SELECT \"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\", " +
+    private const string Columns =
+        "\"Id\", \"UserName\", \"NormalizedUserName\", \"Email\", \"NormalizedEmail\", \"EmailConfirmed\", " +
         "\"PasswordHash\", \"SecurityStamp\", \"ConcurrencyStamp\", \"PhoneNumber\", \"PhoneNumberConfirmed\", " +
-        "\"TwoFactorEnabled\", \"LockoutEnd\", \"LockoutEnabled\", \"AccessFailedCount\" FROM \"AspNetUsers\" WHERE \"Id\" = @id";
+        "\"TwoFactorEnabled\", \"LockoutEnd\", \"LockoutEnabled\", \"AccessFailedCount\"";
+
+    private const string SelectById = "SELECT " + Columns + " FROM \"AspNetUsers\" WHERE \"Id\" = @id";
+
+    /// <summary>Every column this reader reads (checked against the EF Core model by the upgrade guards).</summary>
+    internal static IReadOnlyList<string> ColumnNames { get; } = PreparedSql.Names(Columns);
 
     public async Task<ApplicationUser?> FindByIdAsync(string? id, CancellationToken cancellationToken = default)
     {
