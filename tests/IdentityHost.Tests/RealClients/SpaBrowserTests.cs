@@ -6,8 +6,8 @@ namespace IdentityHost.Tests.RealClients;
 
 /// <summary>
 /// The sample SPA in a real Chromium against IdentityHost and SampleApi running as real processes: sign-in through the
-/// login page, an access token that expires, two parallel API calls that share one refresh (also across two tabs),
-/// and logout. A screenshot is kept on failure.
+/// login page, a call to each API endpoint, an access token that expires, two parallel API calls that share one
+/// refresh (also across two tabs), and logout. A screenshot is kept on failure.
 /// </summary>
 public sealed class SpaBrowserTests
 {
@@ -55,6 +55,11 @@ public sealed class SpaBrowserTests
             await Expect(page.Locator("#user-name")).ToHaveTextAsync("alice");
             await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
             Assert.Contains("\"client_id\": \"spa\"", await page.Locator("#result").TextContentAsync());
+
+            // The SPA asked for api.write too: POST /api/echo sends its JSON body back.
+            await page.ClickAsync("#call-echo");
+            await Expect(page.Locator("#result")).ToContainTextAsync("Hello from the SPA");
+            await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
 
             // Let the 2-second access token expire, then fire two API calls at once: one refresh serves both.
             await WaitForExpiryAsync(page);
