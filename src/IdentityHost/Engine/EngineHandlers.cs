@@ -35,6 +35,10 @@ public static class EngineHandlers
         After<HandleRevocationRequestContext, FamilyRevocationOnRevoke>(Revocation.RevokeToken.Descriptor,
             "RFC 7009 §2.1: revoking a refresh token ends its family",
             filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
+        After<HandleIntrospectionRequestContext, IntrospectionClaims>(Introspection.AttachApplicationClaims.Descriptor,
+            "RFC 7662 §2.2: the token's own client learns its scope too, not only its audience",
+            filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()
+                .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
         After<GenerateTokenContext, StoredPayloadSigning>(OpenIddictServerDataProtectionHandlers.Protection.OverrideGeneratedTokenFormat.Descriptor,
             "authorization codes are signed with an HMAC key only the server holds; access tokens keep the asymmetric key", singleton: true),
     ];

@@ -17,15 +17,6 @@ namespace IdentityHost.Engine;
 /// </summary>
 public sealed class IntrospectionClaims(IOpenIddictApplicationManager applications) : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
 {
-    public static OpenIddictServerHandlerDescriptor Descriptor { get; } =
-        OpenIddictServerHandlerDescriptor.CreateBuilder<HandleIntrospectionRequestContext>()
-            .AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()
-            .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()
-            .UseScopedHandler<IntrospectionClaims>()
-            .SetOrder(OpenIddictServerHandlers.Introspection.AttachApplicationClaims.Descriptor.Order + 500)
-            .SetType(OpenIddictServerHandlerType.Custom)
-            .Build();
-
     public async ValueTask HandleAsync(HandleIntrospectionRequestContext context)
     {
         var principal = context.GenericTokenPrincipal;

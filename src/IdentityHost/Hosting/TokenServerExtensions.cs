@@ -102,9 +102,6 @@ public static class TokenServerExtensions
                 // IdentityHost's refresh-token rules, plugged into OpenIddict's pipeline by thin handlers (Engine/EngineHandlers).
                 options.AddIdentityHostHandlers();
 
-                // Introspection tells the token's own client its scope too, not only the token's audience.
-                options.AddEventHandler(Engine.IntrospectionClaims.Descriptor);
-
                 // The payload stored behind a refresh token, which only this server ever reads, is written in OpenIddict's
                 // Data Protection format: the claims in a compact binary form, protected by ASP.NET Core Data Protection
                 // (authenticated encryption; keys in the database, shared by every instance, see AddStorage). Writing and

@@ -16,6 +16,12 @@ public static class EnginePipeline
 {
     public const string SnapshotFile = "tests/IdentityHost.Tests/EngineGuards/openiddict-server-pipeline.txt";
 
+    public static string[] Header { get; } =
+    [
+        $"# OpenIddict {typeof(OpenIddictServerHandlers).Assembly.GetName().Version?.ToString(3)} server pipeline, for the events IdentityHost changes (Engine/EngineHandlers).",
+        "# Written by PipelineGuardTests with IDENTITYHOST_RECORD_ENGINE=1; see ARCHITECTURE.md, 'Upgrading OpenIddict'.",
+    ];
+
     /// <summary>The events IdentityHost changes: those of every replaced handler and every anchor.</summary>
     public static IReadOnlySet<Type> ChangedEvents { get; } = EngineHandlers.Changes.Select(change => change.Ours.ContextType).ToHashSet();
 

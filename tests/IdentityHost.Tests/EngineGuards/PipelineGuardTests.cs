@@ -21,7 +21,7 @@ public sealed class PipelineGuardTests(IdentityHostFactory factory) : IClassFixt
         var actual = EnginePipeline.Describe(EnginePipeline.Defaults);
         if (Environment.GetEnvironmentVariable("IDENTITYHOST_RECORD_ENGINE") == "1")
         {
-            File.WriteAllLines(path, actual);
+            File.WriteAllLines(path, [.. EnginePipeline.Header, .. actual]);
         }
 
         if (Environment.GetEnvironmentVariable("IDENTITYHOST_DUMP_ENGINE_IL") is { Length: > 0 } folder)
