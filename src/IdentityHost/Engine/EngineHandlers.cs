@@ -1,4 +1,5 @@
 using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
 using OpenIddict.Server.DataProtection;
 using static OpenIddict.Server.OpenIddictServerEvents;
 using static OpenIddict.Server.OpenIddictServerHandlers;
@@ -24,6 +25,8 @@ public static class EngineHandlers
     [
         Replace<ValidateTokenContext, TokenStatusCheck>(Protection.ValidateTokenEntry.Descriptor,
             "replay rules: a spent refresh token is a replay that ends its family; introspection never revokes"),
+        Replace<ValidateTokenRequestContext, GrantedScopeCheck>(Exchange.ValidateGrantedScopes.Descriptor,
+            "RFC 6749 §5.2: a refresh asking for more than it was granted is invalid_scope, not invalid_grant"),
         Replace<ProcessSignInContext, TokenRedemption>(RedeemTokenEntry.Descriptor,
             "exactly one winner: the redemption is written, concurrency-checked, in the rotation's transaction"),
         Replace<GenerateTokenContext, TokenEntryWriter.Reserve>(Protection.CreateTokenEntry.Descriptor,
@@ -32,6 +35,8 @@ public static class EngineHandlers
             "the payload and reference id go into the row before its single INSERT"),
         After<ProcessSignInContext, RotationCommit>(GenerateIdentityToken.Descriptor,
             "commits the rotation once every token of the response is built and signed"),
+        After<ApplyTokenResponseContext, RetriableErrorStatus>(OpenIddictServerAspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>.Descriptor,
+            "temporarily_unavailable (a rotation the database could not write) is a 503 with Retry-After, not a 400", singleton: true),
         After<HandleRevocationRequestContext, FamilyRevocationOnRevoke>(Revocation.RevokeToken.Descriptor,
             "RFC 7009 §2.1: revoking a refresh token ends its family",
             filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),

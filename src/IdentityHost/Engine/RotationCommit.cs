@@ -14,9 +14,6 @@ namespace IdentityHost.Engine;
 /// </summary>
 public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler<ProcessSignInContext>
 {
-    /// <summary>How long a client should wait before retrying after a database failure.</summary>
-    public const int RetryAfterSeconds = 1;
-
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         var isCode = context.Request.IsAuthorizationCodeGrantType() || context.Request.IsDeviceCodeGrantType();
@@ -27,12 +24,7 @@ public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler
                 return;
 
             case Rotation.Outcome.Unavailable:
-                // 503 (OpenIddict's status for temporarily_unavailable) with Retry-After: the same token still works.
-                if (context.Transaction.GetHttpRequest()?.HttpContext.Response is { } response)
-                {
-                    response.Headers[HeaderNames.RetryAfter] = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                }
-
+                // Answered 503 with Retry-After (RetriableErrorStatus): the same token still works.
                 context.Reject(Errors.TemporarilyUnavailable,
                     "The token could not be issued because the database is temporarily unavailable. Nothing was changed: retry the same request shortly.");
                 return;

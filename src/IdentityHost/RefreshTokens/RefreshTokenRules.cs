@@ -19,7 +19,7 @@ namespace IdentityHost.RefreshTokens;
 /// <item><b>The family continues</b> (<see cref="ContinueFamilyAsync"/>): the user still exists and may sign in
 /// (<see cref="UserStanding"/>); a changed security stamp (password change, sign-out everywhere, administrator lock)
 /// ends the family; the scopes are what the family was granted, narrowed by the request and by what the client may
-/// have today; the new refresh token's lifetime is the sliding window, never past the family's absolute cap.</item>
+/// have today (asking for more is <c>invalid_scope</c>); the new refresh token's lifetime is the sliding window, never past the family's absolute cap.</item>
 /// <item><b>Rotation</b> (<see cref="Rotation"/>): the presented token is spent and its successors stored in one
 /// transaction; of racing requests exactly one wins, a loser is a replay and ends the family; a database failure
 /// changes nothing and asks the client to retry.</item>
@@ -80,6 +80,19 @@ public sealed class RefreshTokenRules(
         }
     }
 
+    /// <summary>
+    /// A refresh may keep or narrow its family's scopes, never widen them (RFC 6749 §6): null when
+    /// <paramref name="requested"/> is within what <paramref name="previous"/> was granted, else why not, answered as
+    /// <c>invalid_scope</c> (§5.2). Checked as soon as the token is validated, before anything is spent.
+    /// </summary>
+    public static string? CheckRequestedScopes(ClaimsPrincipal previous, IEnumerable<string> requested)
+    {
+        var granted = previous.GetScopes();
+        return requested.FirstOrDefault(scope => !granted.Contains(scope, StringComparer.Ordinal)) is { } widened
+            ? $"The '{widened}' scope was not granted to this refresh token; a refresh may only keep or narrow the scopes."
+            : null;
+    }
+
     /// <summary>The outcome of step 2: the principal of the new tokens, or an RFC 6749 error.</summary>
     public sealed record Continuation(ClaimsPrincipal? Principal, string? Error = null, string? Description = null);
 
@@ -107,14 +120,14 @@ public sealed class RefreshTokenRules(
             return new(null, Errors.InvalidGrant, $"The {what} is no longer valid: the user's credentials changed; sign in again.");
         }
 
-        // Scopes (RFC 6749 §6): never more than the family was granted, and never more than the client may have now.
-        var granted = previous.GetScopes();
-        if (requested.FirstOrDefault(scope => !granted.Contains(scope, StringComparer.Ordinal)) is { } widened)
+        // Scopes (RFC 6749 §6): what the request asks for (never more than granted: see CheckRequestedScopes), else what
+        // the family was granted; either way never more than the client may have now.
+        if (CheckRequestedScopes(previous, requested) is { } widened)
         {
-            return new(null, Errors.InvalidScope, $"The '{widened}' scope was not granted to this {what}; a refresh may only keep or narrow the scopes.");
+            return new(null, Errors.InvalidScope, widened);
         }
 
-        var scopes = policy.AllowedNow(clientId, requested.Count > 0 ? requested : granted);
+        var scopes = policy.AllowedNow(clientId, requested.Count > 0 ? requested : previous.GetScopes());
 
         // Lifetimes: the sliding window, cut at the family's absolute lifetime.
         var principal = new ClaimsPrincipal(ClaimsFactory.RefreshUserIdentity(user, previous));
