@@ -50,18 +50,6 @@ public static class TokenServerExtensions
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
-
-                // Reference handles hashed as OpenIddict does, minus a per-call CryptoConfig look-up (HashingTokenManager).
-                options.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HashingTokenManager>();
-
-                // No per-request entity caches: the lean stores and the application cache already avoid repeated reads,
-                // and building the caches cost more than they saved (DisabledEntityCache).
-                options.DisableEntityCaching();
-                Type[] caches = [typeof(IOpenIddictApplicationCache<>), typeof(IOpenIddictAuthorizationCache<>), typeof(IOpenIddictScopeCache<>), typeof(IOpenIddictTokenCache<>)];
-                foreach (var cache in caches)
-                {
-                    options.Services.Replace(ServiceDescriptor.Singleton(cache, typeof(DisabledEntityCache<>)));
-                }
             })
             .AddServer(options =>
             {
@@ -115,9 +103,6 @@ public static class TokenServerExtensions
                     .PreferDefaultUserCodeFormat();
             });
 
-        // OpenIddict's handlers, dispatched from per-event lists worked out once (ServerDispatcher).
-        services.AddSingleton(provider => new ServerDispatchPlan(provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(), provider, services));
-        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, ServerDispatcher>());
 
         return builder;
     }
