@@ -13,7 +13,8 @@ namespace IdentityHost.Endpoints;
 /// The <c>authorization_code</c> and <c>refresh_token</c> grants: a token IdentityHost issued is exchanged for new
 /// ones. By the time this runs OpenIddict has validated the token (and the PKCE verifier), checked that it belongs to
 /// the calling client, and <see cref="StrictRefreshTokenRedemption"/> has spent it. The user is re-checked against the
-/// store: a deleted, locked-out or re-stamped user (password change, sign-out everywhere) gets no new tokens.
+/// store: a deleted, administrator-locked or re-stamped user (password change, sign-out everywhere) gets no new tokens;
+/// a failed-password lock-out does not end refresh (anyone knowing a user name could trigger it).
 /// </summary>
 public sealed class ExchangeGrant(
     LeanUserReader userReader,
@@ -29,7 +30,7 @@ public sealed class ExchangeGrant(
         var what = request.IsAuthorizationCodeGrantType() ? "authorization code" : "refresh token";
 
         var user = await userReader.FindByIdAsync(previous.GetClaim(Claims.Subject));
-        if (user is null || !await standing.CanSignInAsync(user) || UserStanding.IsLockedOut(user))
+        if (user is null || !await standing.CanSignInAsync(user) || Accounts.AdministratorLock.IsLocked(user))
         {
             return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");
         }
