@@ -48,7 +48,7 @@ public sealed class LockoutTests(IdentityHostFactory factory) : IClassFixture<Id
         Assert.Equal("invalid_grant", (await client.RefreshAsync(signedIn.RefreshToken)).Error);
         var refused = await client.PasswordAsync(username: user);
         Assert.Equal("invalid_grant", refused.Error);
-        Assert.Contains("locked", refused["error_description"]);
+        Assert.Equal("The account is locked by an administrator.", refused["error_description"]);
 
         var unlocked = await RunAsync("users", "unlock", user);
         Assert.Equal(0, unlocked.ExitCode);
@@ -80,6 +80,27 @@ public sealed class LockoutTests(IdentityHostFactory factory) : IClassFixture<Id
         // A family begun after the stamp changed (a browser session the stamp check has not caught up with yet can
         // still get a code) ends too: the refresh grant refuses an administrator-locked user by the lock itself.
         Assert.Equal("invalid_grant", (await client.RefreshAsync(signedIn.RefreshToken)).Error);
+    }
+
+    [Fact]
+    public async Task AdministratorLock_IsNotShortenedByWrongPasswords_AndOnlyTheRightPasswordHearsOfIt()
+    {
+        var user = await factory.CreateUserAsync();
+        await factory.WithUserAsync(user, (users, entity) => users.SetLockoutEndDateAsync(entity, DateTimeOffset.MaxValue));
+
+        for (var attempt = 0; attempt < 6; attempt++)
+        {
+            Assert.Equal("The username or password is incorrect.", (await client.PasswordAsync(username: user, password: "wrong"))["error_description"]);
+        }
+
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            var entity = (await scope.ServiceProvider.GetRequiredService<UserManager<ApplicationUser>>().FindByNameAsync(user))!;
+            Assert.True(AdministratorLock.IsLocked(entity));
+            Assert.Equal(0, entity.AccessFailedCount);
+        }
+
+        Assert.Equal("The account is locked by an administrator.", (await client.PasswordAsync(username: user))["error_description"]);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using IdentityHost.Accounts;
 using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
 using IdentityHost.Storage;
@@ -10,11 +11,18 @@ using OpenIddict.Abstractions;
 namespace IdentityHost.Pages.Account;
 
 /// <summary>
-/// The login page the authorization endpoint sends browsers to. Wrong passwords count towards Identity's lock-out;
-/// the page only ever redirects to a local URL (the authorization request it came from).
+/// The login page the authorization endpoint sends browsers to. An unknown user, a wrong password and a locked account
+/// given a wrong password get the same message in comparable time (<see cref="PasswordSignIn"/>); wrong passwords count
+/// towards Identity's lock-out. The page only ever redirects to a local URL (the authorization request it came from).
 /// </summary>
-public sealed class LoginModel(SignInManager<ApplicationUser> signIn, IOpenIddictApplicationManager applications, ILogger<LoginModel> logger) : PageModel
+public sealed class LoginModel(
+    PasswordSignIn passwords,
+    SignInManager<ApplicationUser> signIn,
+    IOpenIddictApplicationManager applications,
+    ILogger<LoginModel> logger) : PageModel
 {
+    public const string InvalidCredentials = "The user name or password is incorrect.";
+
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
@@ -33,32 +41,33 @@ public sealed class LoginModel(SignInManager<ApplicationUser> signIn, IOpenIddic
     public async Task<IActionResult> OnPostAsync()
     {
         ClientName = await FindClientNameAsync();
-        var user = string.IsNullOrWhiteSpace(UserName) || UserName.Contains('\0', StringComparison.Ordinal) ? null : await signIn.UserManager.FindByNameAsync(UserName);
-        if (user is null || string.IsNullOrEmpty(Password))
+        if (string.IsNullOrWhiteSpace(UserName) || string.IsNullOrEmpty(Password))
         {
-            Error = "The user name or password is incorrect.";
+            Error = InvalidCredentials;
             return Page();
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(user, Password, lockoutOnFailure: true);
-        if (result.Succeeded)
+        var (result, user) = await passwords.CheckAsync(UserName, Password);
+        if (result == PasswordCheck.Succeeded)
         {
             // The session id survives cookie renewals (it is a property, not a claim); token families remember it.
             var session = new AuthenticationProperties { Items = { [AuthorizeEndpoint.SessionProperty] = Guid.NewGuid().ToString("N") } };
-            await signIn.SignInAsync(user, session, authenticationMethod: "pwd");
+            await signIn.SignInAsync(user!, session, authenticationMethod: "pwd");
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : InteractiveSignInExtensions.SignedInPath);
         }
 
-        if (result.IsLockedOut)
+        if (result is PasswordCheck.LockedOut or PasswordCheck.LockedByAdministrator)
         {
-            logger.LogWarning("Login refused for locked-out user {UserId}", user.Id);
-            Error = "This account is temporarily locked after repeated failed sign-in attempts. Try again later.";
-        }
-        else
-        {
-            Error = result.IsNotAllowed ? "This account is not allowed to sign in." : "The user name or password is incorrect.";
+            logger.LogWarning("Login refused for locked user {UserId}", user!.Id);
         }
 
+        Error = result switch
+        {
+            PasswordCheck.LockedOut => "This account is temporarily locked after repeated failed sign-in attempts. Try again later.",
+            PasswordCheck.LockedByAdministrator => "This account is locked. Contact your administrator.",
+            PasswordCheck.NotAllowed => "This account is not allowed to sign in.",
+            _ => InvalidCredentials,
+        };
         return Page();
     }
 
