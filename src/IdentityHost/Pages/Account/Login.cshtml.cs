@@ -1,3 +1,4 @@
+using System.Globalization;
 using IdentityHost.Accounts;
 using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
@@ -13,10 +14,12 @@ namespace IdentityHost.Pages.Account;
 /// <summary>
 /// The login page the authorization endpoint sends browsers to. An unknown user, a wrong password and a locked account
 /// given a wrong password get the same message in comparable time (<see cref="PasswordSignIn"/>); wrong passwords count
-/// towards Identity's lock-out. The page only ever redirects to a local URL (the authorization request it came from).
+/// towards Identity's lock-out; attempts spend the sign-in budget (<c>IdentityHost:RateLimits:Login</c>). The page only
+/// ever redirects to a local URL (the authorization request it came from).
 /// </summary>
 public sealed class LoginModel(
     PasswordSignIn passwords,
+    RequestBudgets budgets,
     SignInManager<ApplicationUser> signIn,
     IOpenIddictApplicationManager applications,
     ILogger<LoginModel> logger) : PageModel
@@ -47,6 +50,12 @@ public sealed class LoginModel(
             return Page();
         }
 
+        // The sign-in budget per IP and per user name, shared with the password grant and the JSON facade.
+        if (budgets.ChargePasswordAttempt(HttpContext.Connection.RemoteIpAddress, UserName) is { } wait)
+        {
+            return TooManyAttempts(wait);
+        }
+
         var (result, user) = await passwords.CheckAsync(UserName, Password);
         if (result == PasswordCheck.Succeeded)
         {
@@ -69,6 +78,19 @@ public sealed class LoginModel(
             _ => InvalidCredentials,
         };
         return Page();
+    }
+
+    private ContentResult TooManyAttempts(TimeSpan wait)
+    {
+        var seconds = TokenRequestLimits.Seconds(wait);
+        Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        Response.Headers.CacheControl = "no-store";
+        return new ContentResult
+        {
+            StatusCode = StatusCodes.Status429TooManyRequests,
+            ContentType = "text/plain; charset=utf-8",
+            Content = $"Too many sign-in attempts. Try again in {seconds} seconds.",
+        };
     }
 
     private async Task<string?> FindClientNameAsync()
