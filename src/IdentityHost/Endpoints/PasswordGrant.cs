@@ -18,7 +18,7 @@ public sealed class PasswordGrant(
     TokenPolicy policy,
     ILogger<PasswordGrant> logger)
 {
-    public const string InvalidCredentials = "The username or password is incorrect.";
+    private const string InvalidCredentials = "The username or password is incorrect.";
 
     public async Task<IResult> HandleAsync(OpenIddictRequest request)
     {

@@ -24,7 +24,7 @@ public sealed class LoginModel(
     IOpenIddictApplicationManager applications,
     ILogger<LoginModel> logger) : PageModel
 {
-    public const string InvalidCredentials = "The user name or password is incorrect.";
+    private const string InvalidCredentials = "The user name or password is incorrect.";
 
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
