@@ -9,8 +9,8 @@ namespace IdentityHost.Engine;
 /// <summary>
 /// Every change IdentityHost makes to OpenIddict's server pipeline, in one list. A handler either <b>replaces</b> one of
 /// OpenIddict's (and takes its order and its filters from the running engine, so it runs exactly where and when the
-/// original would) or <b>runs after</b> a named OpenIddict handler (ordered just after it; the engine must have nothing
-/// else between the two). The upgrade guards (tests/IdentityHost.Tests/EngineGuards) check these assumptions, and
+/// original would) or <b>runs after</b> a named OpenIddict handler (ordered just after it; the engine must have none of
+/// its own handlers between the two). The upgrade guards (tests/IdentityHost.Tests/EngineGuards) check these assumptions, and
 /// the code of every replaced handler, against the running engine. See ARCHITECTURE.md, "Engine replacements".
 /// </summary>
 public static class EngineHandlers
@@ -35,6 +35,10 @@ public static class EngineHandlers
             "the payload and reference id go into the row before its single INSERT"),
         After<ProcessSignInContext, RotationCommit>(GenerateIdentityToken.Descriptor,
             "commits the rotation once every token of the response is built and signed"),
+        After<ProcessAuthenticationContext, TokenRequestLimits.ChargeAuthenticatedClient>(ValidateClientCertificate.Descriptor,
+            "rate limits per client are charged only once the client has authenticated, per sign-in once the user name is known"),
+        After<ApplyTokenResponseContext, TokenRequestLimits.AttachTooManyRequests>(OpenIddictServerAspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>.Descriptor,
+            "a refused budget is a 429 with Retry-After, not a 400", singleton: true),
         After<ApplyTokenResponseContext, RetriableErrorStatus>(OpenIddictServerAspNetCoreHandlers.AttachHttpResponseCode<ApplyTokenResponseContext>.Descriptor,
             "temporarily_unavailable (a rotation the database could not write) is a 503 with Retry-After, not a 400", singleton: true),
         After<HandleRevocationRequestContext, FamilyRevocationOnRevoke>(Revocation.RevokeToken.Descriptor,

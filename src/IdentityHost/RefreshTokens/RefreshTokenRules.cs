@@ -1,4 +1,5 @@
 using System.Security.Claims;
+using IdentityHost.Accounts;
 using IdentityHost.Storage.Stores;
 using IdentityHost.Tokens;
 using OpenIddict.Abstractions;
@@ -105,10 +106,12 @@ public sealed class RefreshTokenRules(
         var what = previous.HasTokenType(TokenTypeIdentifiers.RefreshToken) ? "refresh token" : "authorization code";
         var familyId = previous.GetAuthorizationId();
 
-        // The user: still there and allowed to sign in. A lock-out after failed passwords does not count: anyone who
-        // knows a user name could otherwise sign that user out everywhere.
+        // The user: still there, allowed to sign in, not locked by an administrator. A lock-out after failed passwords
+        // does not count: anyone who knows a user name could otherwise sign that user out everywhere. (An administrator's
+        // lock also renews the security stamp; checking the lock too covers a family begun in a browser session before
+        // the session's own stamp check caught up.)
         var user = await users.FindByIdAsync(previous.GetClaim(Claims.Subject));
-        if (user is null || !await standing.CanSignInAsync(user))
+        if (user is null || !await standing.CanSignInAsync(user) || AdministratorLock.IsLocked(user))
         {
             return new(null, Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");
         }

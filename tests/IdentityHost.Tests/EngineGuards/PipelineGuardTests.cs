@@ -79,7 +79,7 @@ public sealed class PipelineGuardTests(IdentityHostFactory factory) : IClassFixt
         {
             var anchor = Assert.Single(handlers, handler => handler.ServiceDescriptor.ServiceType == change.RunsAfter!.ServiceDescriptor.ServiceType);
             var ours = Assert.Single(handlers, handler => handler.ServiceDescriptor.ServiceType == change.Ours.ServiceDescriptor.ServiceType);
-            var between = handlers.Where(handler => handler.ContextType == ours.ContextType && handler.Order >= anchor.Order &&
+            var between = handlers.Where(handler => handler.ContextType == ours.ContextType && handler.Type == OpenIddictServerHandlerType.BuiltIn && handler.Order >= anchor.Order &&
                                                     handler.Order <= ours.Order && handler != anchor && handler != ours).ToList();
             Assert.True(between.Count == 0,
                 $"{change.Name} must run right after {anchor.ServiceDescriptor.ServiceType.Name}, but the engine now also runs there: " +

@@ -10,7 +10,7 @@ namespace IdentityHost.Storage.Stores;
 
 /// <summary>
 /// OpenIddict's EF Core application store, able to write an application that came from the cross-request cache
-/// (<see cref="IdentityHost.Protocol.ApplicationCache"/>): such a copy is not tracked by this request's DbContext,
+/// (<see cref="IdentityHost.Engine.ApplicationCache"/>): such a copy is not tracked by this request's DbContext,
 /// which may meanwhile track a second copy of the same row (OpenIddict's validation re-reads the client id before
 /// an update). EF Core cannot track both; the copy being written wins, and its concurrency token still refuses the
 /// write if the row changed since the copy was read.
