@@ -108,8 +108,8 @@ public static class TokenServerExtensions
     }
 
     /// <summary>
-    /// The request pipeline in front of the endpoints. The rate limiter runs once the guard has read the protocol form
-    /// (it partitions by client_id) and before the facade rewrites its requests; routing runs after the facade.
+    /// The request pipeline in front of the endpoints. The rate limiter (per IP only) runs once the guard has read the
+    /// protocol form and before the facade rewrites its requests; routing runs after the facade.
     /// </summary>
     public static WebApplication UseTokenServer(this WebApplication app)
     {

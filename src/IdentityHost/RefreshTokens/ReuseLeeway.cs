@@ -47,7 +47,7 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
         }
 
         // No successor at all: the server stopped (crashed) after spending the token but before storing its successor.
-        // Accept; StrictRefreshTokenRedemption's concurrency-checked write still lets only one concurrent retry through.
+        // Accept; the rotation's concurrency-checked write (Rotation) still lets only one concurrent retry through.
         if (successors.Count == 0)
         {
             return true;
