@@ -41,8 +41,8 @@ internal sealed class BenchDatabase : IAsyncDisposable
             options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
             if (lean)
             {
-                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, IdentityHost.Storage.Lean.LeanTokenStore>()
-                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, IdentityHost.Storage.Lean.LeanAuthorizationStore>();
+                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, IdentityHost.Storage.Stores.TokenStore>()
+                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, IdentityHost.Storage.Stores.AuthorizationStore>();
             }
         });
 

@@ -11,7 +11,7 @@ namespace IdentityHost.MicroBench;
 /// <summary>
 /// Storing one refresh-token row on SQLite (WAL, synchronous=NORMAL), autocommitted: through OpenIddict's token
 /// manager and EF Core store in a fresh scope, as a request did it before issue 5; through the same manager with
-/// IdentityHost's <see cref="IdentityHost.Storage.Lean.LeanTokenStore"/>, as a request does it now; and as one prepared
+/// IdentityHost's <see cref="IdentityHost.Storage.Stores.TokenStore"/>, as a request does it now; and as one prepared
 /// INSERT on an open connection, which is the floor any store can reach.
 /// </summary>
 [MemoryDiagnoser]
@@ -95,7 +95,7 @@ public class TokenStoreBenchmarks : IDisposable
     public Task<object> OpenIddictTokenManager() => CreateAsync(database, applicationId, authorizationId);
 
     [Benchmark]
-    public Task<object> LeanTokenStore() => CreateAsync(leanDatabase, leanApplicationId, leanAuthorizationId);
+    public Task<object> TokenStore() => CreateAsync(leanDatabase, leanApplicationId, leanAuthorizationId);
 
     private async Task<object> CreateAsync(BenchDatabase target, string application, string authorization)
     {

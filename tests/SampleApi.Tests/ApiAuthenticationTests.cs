@@ -127,7 +127,7 @@ public sealed class ApiAuthenticationTests : IDisposable
             Settings =
             {
                 ["IdentityHost:Scopes:billing:Resources:0"] = "billing-api",
-                ["IdentityHost:Clients:postman:Scopes:5"] = "billing",
+                ["IdentityHost:Clients:postman:Scopes:6"] = "billing",
             },
         };
         using var api = new SampleApiFactory(billingHost);
@@ -152,10 +152,11 @@ public sealed class ApiAuthenticationTests : IDisposable
     }
 
     [Fact]
-    public async Task Me_ValidTokenWithoutApiScope_Returns403InsufficientScope()
+    public async Task Me_TokenForTheApiWithoutApiScope_Returns403InsufficientScope()
     {
         using var api = new SampleApiFactory(identityHost);
-        var accessToken = (await tokens.PasswordAsync(scope: "openid profile")).AccessToken;
+        var accessToken = (await tokens.PasswordAsync(scope: "openid api.write")).AccessToken;
+        Assert.Equal("sample-api", Jwt.Payload(accessToken).GetProperty("aud").GetString());
 
         using var response = await api.GetMeAsync(accessToken);
 

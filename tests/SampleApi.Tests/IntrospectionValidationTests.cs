@@ -57,10 +57,11 @@ public sealed class IntrospectionValidationTests : IDisposable
     }
 
     [Fact]
-    public async Task Me_ValidTokenWithoutApiScope_Returns403InsufficientScope()
+    public async Task Me_TokenForTheApiWithoutApiScope_Returns403InsufficientScope()
     {
         using var api = SampleApiFactory.Introspecting(identityHost);
-        var accessToken = (await tokens.PasswordAsync(scope: "openid profile")).AccessToken;
+        var accessToken = (await tokens.PasswordAsync(scope: "openid api.write")).AccessToken;
+        Assert.Equal("sample-api", Jwt.Payload(accessToken).GetProperty("aud").GetString());
 
         using var response = await api.GetMeAsync(accessToken);
 

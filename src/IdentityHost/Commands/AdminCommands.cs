@@ -1,5 +1,5 @@
 using IdentityHost.Keys;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Seeding;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
@@ -8,7 +8,7 @@ namespace IdentityHost.Commands;
 
 /// <summary>
 /// Operator commands run with the server's own configuration instead of starting it:
-/// <c>dotnet run --project src/IdentityHost -- revoke --user alice</c> and <c>-- keys rotate</c>.
+/// <c>dotnet run --project src/IdentityHost -- revoke --user alice</c>, <c>-- users lock alice</c>, <c>-- keys rotate</c>.
 /// </summary>
 public static class AdminCommands
 {
@@ -16,6 +16,8 @@ public static class AdminCommands
         Usage:
           IdentityHost                          run the token server
           IdentityHost revoke --user <name|id>  sign a user out everywhere (revoke all their token families)
+          IdentityHost users lock <name|id>     lock a user: no new sign-ins, and every token family revoked
+          IdentityHost users unlock <name|id>   end a lock (an administrator's or a failed-password lock-out)
           IdentityHost keys rotate              create a new signing key and encryption key (running servers pick them up)
           IdentityHost keys list                list the keys and which one signs
         """;
@@ -31,6 +33,14 @@ public static class AdminCommands
             case ["revoke", "--user", var user]:
                 await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
                 return await RevokeUserAsync(services, user);
+
+            case ["users", "lock", var user]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await UserCommands.LockAsync(services, user);
+
+            case ["users", "unlock", var user]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await UserCommands.UnlockAsync(services, user);
 
             case ["keys", "rotate"]:
                 var rotated = services.GetRequiredService<KeyRing>().Rotate();
@@ -62,7 +72,7 @@ public static class AdminCommands
             return 2;
         }
 
-        var (authorizations, tokens) = await services.GetRequiredService<SignOutEverywhere>().RevokeAsync(user);
+        var (authorizations, tokens) = await services.GetRequiredService<TokenFamilies>().RevokeAllAsync(user);
         Console.WriteLine($"Signed {user.UserName} ({user.Id}) out everywhere: {authorizations} token famil(ies) and {tokens} token(s) revoked.");
         return 0;
     }

@@ -13,7 +13,9 @@ public sealed class RateLimitOptionsValidator : IValidateOptions<RateLimitOption
         var errors = new List<string>();
         Validate(errors, "Token:PerIp", options.Token.PerIp);
         Validate(errors, "Token:PerClient", options.Token.PerClient);
+        Validate(errors, "Token:PerPublicClientAndIp", options.Token.PerPublicClientAndIp);
         Validate(errors, "Login:PerIp", options.Login.PerIp);
+        Validate(errors, "Login:PerUser", options.Login.PerUser);
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using IdentityHost.Hosting;
-using IdentityHost.Protocol;
+using IdentityHost.Tokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;

@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using IdentityHost.Protocol;
+using IdentityHost.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 

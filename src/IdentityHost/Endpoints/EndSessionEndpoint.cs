@@ -1,7 +1,8 @@
 using System.Text.Json;
 using IdentityHost.Hosting;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
+using IdentityHost.Tokens;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -53,7 +54,7 @@ public static class EndSessionEndpoint
     /// <see cref="SignOutProperties"/> on OpenIddict's scheme, which redirects.
     /// </summary>
     public static async Task EndAsync(
-        HttpContext context, (string Subject, string SessionId)? session, IOpenIddictAuthorizationManager authorizations, FamilyRevoker families)
+        HttpContext context, (string Subject, string SessionId)? session, IOpenIddictAuthorizationManager authorizations, TokenFamilies families)
     {
         if (session is { SessionId.Length: > 0 } current)
         {

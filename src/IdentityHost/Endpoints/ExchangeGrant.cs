@@ -1,50 +1,31 @@
-using System.Security.Claims;
-using IdentityHost.Protocol;
-using IdentityHost.Storage.Lean;
+using IdentityHost.RefreshTokens;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
-using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHost.Endpoints;
 
 /// <summary>
-/// The <c>authorization_code</c> and <c>refresh_token</c> grants: a token IdentityHost issued is exchanged for new
-/// ones. By the time this runs OpenIddict has validated the token (and the PKCE verifier), checked that it belongs to
-/// the calling client, and <see cref="StrictRefreshTokenRedemption"/> has spent it. The user is re-checked against the
-/// store: a deleted, locked-out or re-stamped user (password change, sign-out everywhere) gets no new tokens.
+/// The <c>authorization_code</c> and <c>refresh_token</c> grants: a code or refresh token IdentityHost issued is
+/// exchanged for new tokens. OpenIddict has validated the presented token (and the PKCE verifier) and checked that it
+/// belongs to the calling client; the refresh-token rules (<see cref="RefreshTokenRules"/>) have checked its stored
+/// status. This endpoint asks the rules whether the family continues and with what; the presented token is spent only
+/// when the new tokens are stored (<see cref="Rotation"/>), after this returns.
 /// </summary>
-public sealed class ExchangeGrant(
-    LeanUserReader userReader,
-    UserStanding standing,
-    TokenPolicy policy,
-    FamilyRevoker families)
+public sealed class ExchangeGrant(RefreshTokenRules rules)
 {
     public async Task<IResult> HandleAsync(HttpContext context)
     {
         var request = context.GetOpenIddictServerRequest()!;
         var previous = (await context.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal ??
             throw new InvalidOperationException("The principal of the presented code or refresh token cannot be retrieved.");
-        var what = request.IsAuthorizationCodeGrantType() ? "authorization code" : "refresh token";
 
-        var user = await userReader.FindByIdAsync(previous.GetClaim(Claims.Subject));
-        if (user is null || !await standing.CanSignInAsync(user) || UserStanding.IsLockedOut(user))
-        {
-            return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");
-        }
-
-        if (previous.GetClaim(ClaimsFactory.SecurityStampClaim) != UserStanding.SecurityStamp(user))
-        {
-            // The password changed or the user was signed out everywhere since this family began: end it.
-            await families.RevokeAsync(previous.GetAuthorizationId(), FamilyRevocationReason.SignOut, request.ClientId, user.Id);
-            return ProtocolResults.Forbid(Errors.InvalidGrant, $"The {what} is no longer valid: the user's credentials changed; sign in again.");
-        }
-
-        var principal = new ClaimsPrincipal(ClaimsFactory.RefreshUserIdentity(user, previous));
-        principal.SetAuthorizationId(previous.GetAuthorizationId());
-        return policy.TryApply(principal, request.ClientId!, previous.GetScopes())
+        // A code's scopes were fixed at /connect/authorize; only a refresh may ask for a narrower set (RFC 6749 §6).
+        var requested = request.IsRefreshTokenGrantType() ? request.GetScopes() : [];
+        var next = await rules.ContinueFamilyAsync(previous, request.ClientId!, requested);
+        return next.Principal is { } principal
             ? ProtocolResults.SignIn(principal)
-            : ProtocolResults.Forbid(Errors.InvalidGrant, "The refresh token has reached its absolute lifetime; sign in again.");
+            : ProtocolResults.Forbid(next.Error!, next.Description!);
     }
 }

@@ -1,7 +1,6 @@
 using System.Security.Claims;
-using IdentityHost.Protocol;
-using IdentityHost.Storage;
-using Microsoft.AspNetCore.Identity;
+using IdentityHost.Accounts;
+using IdentityHost.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
@@ -9,11 +8,12 @@ namespace IdentityHost.Endpoints;
 
 /// <summary>
 /// Resource owner password credentials (legacy, RFC 9700 §2.4): only first-party clients that opt in hold the
-/// permission, which OpenIddict checks before this runs. Wrong passwords count towards Identity's lock-out.
+/// permission, which OpenIddict checks before this runs. An unknown user, a wrong password and a locked account given
+/// a wrong password get the same answer in comparable time (<see cref="PasswordSignIn"/>); wrong passwords count
+/// towards Identity's lock-out.
 /// </summary>
 public sealed class PasswordGrant(
-    UserManager<ApplicationUser> users,
-    SignInManager<ApplicationUser> signIn,
+    PasswordSignIn passwords,
     ClaimsFactory claims,
     TokenPolicy policy,
     ILogger<PasswordGrant> logger)
@@ -27,31 +27,26 @@ public sealed class PasswordGrant(
             return ProtocolResults.Forbid(Errors.InvalidScope, $"The client is not allowed to request the '{disallowed}' scope.");
         }
 
-        var user = string.IsNullOrEmpty(request.Username) ? null : await users.FindByNameAsync(request.Username);
-        if (user is null || string.IsNullOrEmpty(request.Password))
+        var (result, user) = await passwords.CheckAsync(request.Username, request.Password);
+        if (result is PasswordCheck.LockedOut or PasswordCheck.LockedByAdministrator)
         {
-            return ProtocolResults.Forbid(Errors.InvalidGrant, InvalidCredentials);
+            logger.LogWarning("Password grant refused for locked user {UserId} (client {ClientId})", user!.Id, request.ClientId);
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(user, request.Password, lockoutOnFailure: true);
-        if (result.IsLockedOut)
+        switch (result)
         {
-            logger.LogWarning("Password grant refused for locked-out user {UserId} (client {ClientId})", user.Id, request.ClientId);
-            return ProtocolResults.Forbid(Errors.InvalidGrant, "The account is temporarily locked after repeated failed sign-in attempts.");
+            case PasswordCheck.Succeeded:
+                var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user!));
+                policy.TryApply(principal, request.ClientId!, request.GetScopes());
+                return ProtocolResults.SignIn(principal);
+            case PasswordCheck.LockedOut:
+                return ProtocolResults.Forbid(Errors.InvalidGrant, "The account is temporarily locked after repeated failed sign-in attempts.");
+            case PasswordCheck.LockedByAdministrator:
+                return ProtocolResults.Forbid(Errors.InvalidGrant, "The account is locked by an administrator.");
+            case PasswordCheck.NotAllowed:
+                return ProtocolResults.Forbid(Errors.InvalidGrant, "The account is not allowed to sign in.");
+            default:
+                return ProtocolResults.Forbid(Errors.InvalidGrant, InvalidCredentials);
         }
-
-        if (result.IsNotAllowed)
-        {
-            return ProtocolResults.Forbid(Errors.InvalidGrant, "The account is not allowed to sign in.");
-        }
-
-        if (!result.Succeeded)
-        {
-            return ProtocolResults.Forbid(Errors.InvalidGrant, InvalidCredentials);
-        }
-
-        var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user));
-        policy.TryApply(principal, request.ClientId!, request.GetScopes());
-        return ProtocolResults.SignIn(principal);
     }
 }

@@ -5,9 +5,10 @@ using OpenIddict.Server.AspNetCore;
 namespace IdentityHost.Endpoints;
 
 /// <summary>
-/// <c>POST /connect/token</c>. OpenIddict has already authenticated the client, checked its grant and scope
-/// permissions and, for refresh tokens, validated and redeemed the presented token; this endpoint decides who the
-/// tokens are for.
+/// <c>POST /connect/token</c>. OpenIddict has already authenticated the client and checked its grant and scope
+/// permissions; for a refresh token or code it has validated the token and the refresh-token rules have checked its
+/// stored status (RefreshTokens/). This endpoint decides who the new tokens are for; the presented token is spent only
+/// when they are stored, after it returns (<see cref="RefreshTokens.Rotation"/>).
 /// </summary>
 public static class TokenEndpoint
 {

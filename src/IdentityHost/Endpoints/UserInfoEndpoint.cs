@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
 using OpenIddict.Server.AspNetCore;
-using IdentityHost.Protocol;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace IdentityHost.Endpoints;

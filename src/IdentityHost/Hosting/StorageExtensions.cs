@@ -1,3 +1,4 @@
+using IdentityHost.Accounts;
 using IdentityHost.Configuration;
 using IdentityHost.Keys;
 using IdentityHost.Seeding;
@@ -59,6 +60,8 @@ public static class StorageExtensions
             .AddEntityFrameworkStores<ApplicationDbContext>()
             .AddDefaultTokenProviders();
 
+        // Every password sign-in (password grant, JSON facade, login page) checks passwords through PasswordSignIn.
+        builder.Services.AddScoped<PasswordSignIn>().AddSingleton<DummyPasswordHash>();
         return builder;
     }
 

@@ -1,9 +1,12 @@
 using IdentityHost.Configuration;
 using IdentityHost.Endpoints;
+using IdentityHost.Engine;
+using IdentityHost.Http;
 using IdentityHost.Keys;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
-using IdentityHost.Storage.Lean;
+using IdentityHost.Storage.Stores;
+using IdentityHost.Tokens;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -28,8 +31,11 @@ public static class TokenServerExtensions
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
         services.AddSingleton<SecretCheckCache>().AddSingleton<ApplicationCache>();
-        services.AddSingleton<ClaimsFactory>().AddScoped<UserStanding>().AddScoped<FamilyRevoker>().AddScoped<ReuseLeeway>().AddScoped<SignOutEverywhere>().AddSingleton<TokenPolicy>();
-        services.AddScoped<LeanUserReader>();
+        services.AddSingleton<ClaimsFactory>().AddSingleton<TokenPolicy>().AddScoped<UserReader>();
+
+        // The refresh-token rules (RefreshTokens/): one set per request.
+        services.AddScoped<RefreshTokenRules>().AddScoped<Rotation>().AddScoped<TokenFamilies>()
+            .AddScoped<ReuseLeeway>().AddScoped<UserStanding>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()
@@ -37,25 +43,13 @@ public static class TokenServerExtensions
             {
                 options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();
 
-                // The token endpoint's reads and writes of tokens and token families in plain SQL (see LeanTokenStore).
-                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, LeanTokenStore>()
-                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, LeanAuthorizationStore>()
-                    .ReplaceApplicationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CopyTolerantApplicationStore>();
+                // The token endpoint's reads and writes of tokens and token families in plain SQL (see TokenStore).
+                options.ReplaceTokenStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, TokenStore>()
+                    .ReplaceAuthorizationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreAuthorization, AuthorizationStore>()
+                    .ReplaceApplicationStore<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, ApplicationStore>();
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
-
-                // Reference handles hashed as OpenIddict does, minus a per-call CryptoConfig look-up (HashingTokenManager).
-                options.ReplaceTokenManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken, HashingTokenManager>();
-
-                // No per-request entity caches: the lean stores and the application cache already avoid repeated reads,
-                // and building the caches cost more than they saved (DisabledEntityCache).
-                options.DisableEntityCaching();
-                Type[] caches = [typeof(IOpenIddictApplicationCache<>), typeof(IOpenIddictAuthorizationCache<>), typeof(IOpenIddictScopeCache<>), typeof(IOpenIddictTokenCache<>)];
-                foreach (var cache in caches)
-                {
-                    options.Services.Replace(ServiceDescriptor.Singleton(cache, typeof(DisabledEntityCache<>)));
-                }
             })
             .AddServer(options =>
             {
@@ -93,24 +87,8 @@ public static class TokenServerExtensions
                     aspNetCore.DisableTransportSecurityRequirement();
                 }
 
-                // A spent refresh token must never be redeemed twice, not even by two requests racing each other.
-                options.RemoveEventHandler(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor)
-                    .AddEventHandler(StrictRefreshTokenRedemption.Descriptor);
-
-                // Replays end the family; introspection stays read-only; the reuse leeway is ours, not OpenIddict's.
-                options.RemoveEventHandler(OpenIddictServerHandlers.Protection.ValidateTokenEntry.Descriptor)
-                    .AddEventHandler(TokenEntryValidation.Descriptor)
-                    .AddEventHandler(FamilyRevocationOnRevoke.Descriptor);
-
-                // A sign-in's writes (spending the presented token, storing the new ones) in one transaction, after signing.
-                options.RemoveEventHandler(OpenIddictServerHandlers.Protection.CreateTokenEntry.Descriptor)
-                    .RemoveEventHandler(OpenIddictServerHandlers.Protection.AttachTokenPayload.Descriptor)
-                    .AddEventHandler(SingleWriteTokenEntry.Reserve.Descriptor)
-                    .AddEventHandler(SingleWriteTokenEntry.Store.Descriptor)
-                    .AddEventHandler(SingleWriteTokenEntry.Flush.Descriptor);
-
-                // Payloads only this server reads are signed with an HMAC key, not the RSA/ECDSA key (StoredPayloadSigning).
-                options.AddEventHandler(StoredPayloadSigning.Descriptor);
+                // IdentityHost's refresh-token rules, plugged into OpenIddict's pipeline by thin handlers (Engine/EngineHandlers).
+                options.AddIdentityHostHandlers();
 
                 // The payload stored behind a refresh token, which only this server ever reads, is written in OpenIddict's
                 // Data Protection format: the claims in a compact binary form, protected by ASP.NET Core Data Protection
@@ -125,16 +103,13 @@ public static class TokenServerExtensions
                     .PreferDefaultUserCodeFormat();
             });
 
-        // OpenIddict's handlers, dispatched from per-event lists worked out once (PlannedServerDispatcher).
-        services.AddSingleton(provider => new ServerDispatchPlan(provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(), provider, services));
-        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, PlannedServerDispatcher>());
 
         return builder;
     }
 
     /// <summary>
-    /// The request pipeline in front of the endpoints. The rate limiter runs once the guard has read the protocol form
-    /// (it partitions by client_id) and before the facade rewrites its requests; routing runs after the facade.
+    /// The request pipeline in front of the endpoints. The rate limiter (per IP only) runs once the guard has read the
+    /// protocol form and before the facade rewrites its requests; routing runs after the facade.
     /// </summary>
     public static WebApplication UseTokenServer(this WebApplication app)
     {

@@ -10,7 +10,7 @@ namespace SampleApi.Endpoints;
 public static class SpaEndpoints
 {
     public const string ClientId = "spa";
-    public const string Scope = "openid profile offline_access api";
+    public const string Scope = "openid profile offline_access api api.write";
 
     public static WebApplication MapSpa(this WebApplication app)
     {

@@ -9,12 +9,15 @@ namespace SampleApi.Hosting;
 
 public static class AuthenticationExtensions
 {
-    /// <summary>The scope every protected endpoint requires.</summary>
+    /// <summary>The scope that lets a client read (<c>GET /api/me</c>).</summary>
     public const string ApiScope = "api";
-    public const string ApiPolicy = "api";
+
+    /// <summary>The scope that lets a client write (<c>POST /api/echo</c>).</summary>
+    public const string ApiWriteScope = "api.write";
 
     /// <summary>
-    /// Bearer authentication in the mode <c>SampleApi:Validation</c> names, plus the <c>api</c> scope policy both share.
+    /// Bearer authentication in the mode <c>SampleApi:Validation</c> names, plus one authorization policy per scope, named
+    /// after it, that both modes share (see <see cref="RequireScope"/>).
     /// <c>Jwt</c>: JwtBearer validating issuer, audience, lifetime, signature, algorithm and <c>typ: at+jwt</c> (RFC 9068),
     /// with the issuer's keys from its discovery document. <c>Introspection</c>: <see cref="IntrospectionAuthenticationHandler"/>.
     /// </summary>
@@ -40,11 +43,22 @@ public static class AuthenticationExtensions
         });
         builder.Services.AddSingleton<IntrospectionClient>().AddSingleton<IntrospectionCache>();
 
-        builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(ApiPolicy, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
-                context.User.FindAll("scope").SelectMany(claim => claim.Value.Split(' ')).Contains(ApiScope)));
+        var authorization = builder.Services.AddAuthorizationBuilder();
+        foreach (var scope in (string[])[ApiScope, ApiWriteScope])
+        {
+            authorization.AddPolicy(scope, policy => policy.RequireAuthenticatedUser().RequireAssertion(context =>
+                context.User.FindAll("scope").SelectMany(claim => claim.Value.Split(' ')).Contains(scope, StringComparer.Ordinal)));
+        }
+
         return builder;
     }
+
+    /// <summary>
+    /// The endpoint needs a valid token for this API carrying <paramref name="scope"/>; without it the answer is 403
+    /// <c>insufficient_scope</c> naming that scope (<see cref="BearerChallenges.WriteInsufficientScope"/>).
+    /// </summary>
+    public static TBuilder RequireScope<TBuilder>(this TBuilder endpoint, string scope) where TBuilder : IEndpointConventionBuilder =>
+        endpoint.RequireAuthorization(scope).WithMetadata(new RequiredScope(scope));
 
     private sealed class SelectValidationScheme(IOptions<SampleApiOptions> settings) : IConfigureOptions<AuthenticationOptions>
     {
@@ -70,9 +84,8 @@ public static class AuthenticationExtensions
                 ValidIssuer = api.Authority.AbsoluteUri,
                 ValidAudience = api.Audience,
 
-                // A token from this issuer with no audience was granted no API scope: authenticate it so the scope
-                // policy answers 403 insufficient_scope (the contract); a token for another audience stays 401.
-                AudienceValidator = (audiences, _, _) => !audiences.Any() || audiences.Contains(api.Audience, StringComparer.Ordinal),
+                // RFC 9068 §4: aud must contain this API, so a token without aud, even from the trusted issuer, is 401.
+                ValidateAudience = true,
                 ValidTypes = ["at+jwt"],
                 ValidAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256],
                 ClockSkew = api.ClockSkew,

@@ -13,8 +13,17 @@ public static class BearerChallenges
     public static string InvalidToken(string description) =>
         $"Bearer error=\"invalid_token\", error_description=\"{description}\"";
 
-    /// <summary>RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope.</summary>
-    public static void WriteInsufficientScope(HttpResponse response) =>
+    /// <summary>
+    /// RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope, naming the scope the endpoint
+    /// requires (its <see cref="RequiredScope"/>).
+    /// </summary>
+    public static void WriteInsufficientScope(HttpResponse response)
+    {
+        var scope = response.HttpContext.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>()?.Scope ?? AuthenticationExtensions.ApiScope;
         response.Headers.WWWAuthenticate =
-            $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the '{AuthenticationExtensions.ApiScope}' scope.\", scope=\"{AuthenticationExtensions.ApiScope}\"";
+            $"Bearer error=\"insufficient_scope\", error_description=\"The access token lacks the '{scope}' scope.\", scope=\"{scope}\"";
+    }
 }
+
+/// <summary>Endpoint metadata: the scope an endpoint requires, named in its 403 answer.</summary>
+public sealed record RequiredScope(string Scope);

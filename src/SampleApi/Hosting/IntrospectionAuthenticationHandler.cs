@@ -10,8 +10,8 @@ namespace SampleApi.Hosting;
 /// <summary>
 /// <c>SampleApi:Validation = Introspection</c>: a Bearer token is valid only while the authority says it is active
 /// (RFC 7662), so a revoked token is refused as soon as any cached answer runs out. The answer is then checked like a
-/// JWT in Jwt mode: issuer, audience (or none, for the scope policy to answer 403), expiry with clock skew. The 401 and
-/// 403 answers are the same as JwtBearer's.
+/// JWT in Jwt mode: issuer, audience (RFC 9068 §4: it must contain <c>SampleApi:Audience</c>), expiry with clock skew.
+/// The 401 and 403 answers are the same as JwtBearer's.
 /// </summary>
 public sealed class IntrospectionAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
@@ -91,9 +91,8 @@ public sealed class IntrospectionAuthenticationHandler(
             return "The access token was not issued by the trusted issuer.";
         }
 
-        // As in Jwt mode: no audience means no API scope was granted, and the scope policy answers 403.
-        var audiences = response.Audiences;
-        if (audiences.Count > 0 && !audiences.Contains(api.Audience, StringComparer.Ordinal))
+        // As in Jwt mode (RFC 9068 §4): a token without aud, or whose aud lacks this API, is not for this API.
+        if (!response.Audiences.Contains(api.Audience, StringComparer.Ordinal))
         {
             return "The audience of the access token is invalid.";
         }

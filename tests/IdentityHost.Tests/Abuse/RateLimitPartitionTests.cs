@@ -1,11 +1,10 @@
 using System.Net;
-using System.Text;
 using IdentityHost.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace IdentityHost.Tests.Abuse;
 
-/// <summary>How a request maps to its per-IP and per-client partitions.</summary>
+/// <summary>How a request maps to its per-IP partition, and how user names become partition keys.</summary>
 public sealed class RateLimitPartitionTests
 {
     [Theory]
@@ -19,44 +18,23 @@ public sealed class RateLimitPartitionTests
     }
 
     [Theory]
-    [InlineData("postman:postman-secret", "postman")]
-    [InlineData("my+client%3A1:secret", "my client:1")]
-    [InlineData("no-separator", null)]
-    public void ClientId_ComesFromHttpBasic(string credentials, string? expected)
+    [InlineData("alice", " ALICE ")]
+    [InlineData("Alice", "alice\t")]
+    [InlineData("bj\u00f6rn", "BJ\u00d6RN")]
+    public void UserKey_IgnoresCaseAndSurroundingSpace(string one, string other)
     {
-        var context = new DefaultHttpContext();
-        context.Request.Headers.Authorization = "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(credentials));
-
-        Assert.Equal(expected, RateLimitPartitions.ClientId(context));
+        Assert.Equal(RateLimitPartitions.UserKey(one), RateLimitPartitions.UserKey(other));
+        Assert.NotEqual(RateLimitPartitions.UserKey(one), RateLimitPartitions.UserKey("bob"));
     }
 
     [Fact]
-    public void ClientId_IgnoresInvalidBase64()
+    public void UserKey_HasAFixedSize_HoweverLongTheName()
     {
-        var context = new DefaultHttpContext();
-        context.Request.Headers.Authorization = "Basic %%%not-base64";
+        var huge = RateLimitPartitions.UserKey(new string('a', 1_000_000));
 
-        Assert.Null(RateLimitPartitions.ClientId(context));
-    }
-
-    [Fact]
-    public void ClientId_NeverThrows_OnRandomAuthorizationHeaders()
-    {
-        var random = new Random(20261127);
-        for (var i = 0; i < 2_000; i++)
-        {
-            var bytes = new byte[random.Next(0, 64)];
-            random.NextBytes(bytes);
-            var context = new DefaultHttpContext();
-            context.Request.Headers.Authorization = random.Next(3) switch
-            {
-                0 => "Basic " + Convert.ToBase64String(bytes),
-                1 => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("%" + Encoding.Latin1.GetString(bytes) + ":x")),
-                _ => "Basic " + Encoding.Latin1.GetString(bytes),
-            };
-
-            _ = RateLimitPartitions.ClientId(context);
-        }
+        Assert.Equal(RateLimitPartitions.UserKey("a").Length, huge.Length);
+        Assert.InRange(huge.Length, 16, 64);
+        Assert.Equal(RateLimitPartitions.UserKey(""), RateLimitPartitions.UserKey(null));
     }
 
     [Theory]
@@ -64,11 +42,11 @@ public sealed class RateLimitPartitionTests
     [InlineData("POST", "/CONNECT/TOKEN/", "Token")]
     [InlineData("POST", "/api/token", "Facade")]
     [InlineData("POST", "/api/token/refresh", "Facade")]
-    [InlineData("POST", "/account/login", "Login")]
+    [InlineData("POST", "/account/login", "None")]
     [InlineData("GET", "/account/login", "None")]
     [InlineData("POST", "/connect/introspect", "None")]
     [InlineData("GET", "/health/ready", "None")]
-    public void Classify_LimitsTokenFacadeAndLoginPosts(string method, string path, string expected)
+    public void Classify_LimitsTokenAndFacadePerIp_TheLoginPageSpendsTheSignInBudgetItself(string method, string path, string expected)
     {
         var context = new DefaultHttpContext();
         context.Request.Method = method;

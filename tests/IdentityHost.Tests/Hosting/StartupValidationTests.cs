@@ -19,6 +19,8 @@ public sealed class StartupValidationTests
     [InlineData("Database__Provider", "Oracle", "Database:Provider")]
     [InlineData("IdentityHost__RateLimits__Token__PerClient__PermitLimit", "0", "IdentityHost:RateLimits:Token:PerClient:PermitLimit must be positive")]
     [InlineData("IdentityHost__RateLimits__Login__PerIp__Window", "00:00:00", "IdentityHost:RateLimits:Login:PerIp:Window must be between")]
+    [InlineData("IdentityHost__RateLimits__Login__PerUser__PermitLimit", "-1", "IdentityHost:RateLimits:Login:PerUser:PermitLimit must be positive")]
+    [InlineData("IdentityHost__RateLimits__Token__PerPublicClientAndIp__Window", "2.00:00:00", "IdentityHost:RateLimits:Token:PerPublicClientAndIp:Window must be between")]
     [InlineData("IdentityHost__LogFormat", "xml", "IdentityHost:LogFormat is 'xml'; allowed values are Text and Json")]
     [InlineData("IdentityHost__ForwardedHeaders__KnownProxies__0", "not-an-ip", "IdentityHost:ForwardedHeaders:KnownProxies contains 'not-an-ip'")]
     [InlineData("ConnectionStrings__IdentityHost", "Nonsense Keyword=1", "ConnectionStrings:IdentityHost")]

@@ -1,5 +1,5 @@
 using System.Net;
-using IdentityHost.Protocol;
+using IdentityHost.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.EntityFrameworkCore;
 using OpenIddict.Abstractions;

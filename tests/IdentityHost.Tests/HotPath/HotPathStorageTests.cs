@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using IdentityHost.Keys;
-using IdentityHost.Protocol;
+using IdentityHost.Engine;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.EntityFrameworkCore;
@@ -17,7 +17,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 namespace IdentityHost.Tests.HotPath;
 
 /// <summary>
-/// The refresh hot path reads and writes tokens with plain SQL (LeanTokenStore, SingleWriteTokenEntry), caches
+/// The refresh hot path reads and writes tokens with plain SQL (TokenStore, Rotation), caches
 /// applications across requests, stores the payloads behind refresh tokens in OpenIddict's Data Protection format and
 /// signs other stored payloads with HMAC keys (StoredPayloadSigning). These tests pin down
 /// that what it stores is what OpenIddict's own stores would have stored, and that the shortcuts change nothing a
@@ -59,7 +59,7 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
         Assert.True(await tokens.HasStatusAsync(spent, Statuses.Redeemed));
         Assert.NotNull(await tokens.GetRedemptionDateAsync(spent));
 
-        // The redemption wrote only what changed (LeanTokenStore): every other column is as the sign-in stored it.
+        // The redemption wrote only what changed (TokenStore): every other column is as the sign-in stored it.
         Assert.True(await tokens.HasTypeAsync(spent, TokenTypeIdentifiers.RefreshToken));
         Assert.Equal(postman, await tokens.GetApplicationIdAsync(spent));
         Assert.Equal(await tokens.GetSubjectAsync(fresh), await tokens.GetSubjectAsync(spent));
@@ -293,7 +293,7 @@ public sealed class HotPathStorageTests(IdentityHostFactory factory) : IClassFix
             return; // PostgreSQL locks rows, not the database: nothing to wait for
         }
 
-        // The refresh's plain SQL (LeanSql) and its write transaction run on connections the request context keeps
+        // The refresh's plain SQL (PreparedSql) and its write transaction run on connections the request context keeps
         // open; like every SQLite connection here they must wait for the lock (busy timeout, Microsoft.Data.Sqlite's
         // retries) instead of failing with "database is locked", and the token must rotate once the lock is free.
         var client = factory.CreateTokenClient();

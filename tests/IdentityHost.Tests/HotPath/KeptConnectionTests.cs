@@ -4,7 +4,7 @@ namespace IdentityHost.Tests.HotPath;
 
 /// <summary>
 /// On SQLite each pooled DbContext keeps its connection open between requests and the hot path's statements stay
-/// prepared on it (SqliteSessions, LeanSql). Sign-ins open and close connections through EF Core in between, so a
+/// prepared on it (SqliteSessions, PreparedSql). Sign-ins open and close connections through EF Core in between, so a
 /// statement prepared before such a close must never run again on the native connection another request holds by
 /// then: when it did, requests stalled on "database is locked" and answered 500 after 30 s.
 /// </summary>

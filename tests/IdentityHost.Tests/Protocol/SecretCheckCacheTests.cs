@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
-using IdentityHost.Protocol;
+using IdentityHost.Engine;
 
 namespace IdentityHost.Tests.Protocol;
 

@@ -6,8 +6,8 @@ namespace IdentityHost.Tests.RealClients;
 
 /// <summary>
 /// The sample SPA in a real Chromium against IdentityHost and SampleApi running as real processes: sign-in through the
-/// login page, an access token that expires, two parallel API calls that share one refresh (also across two tabs),
-/// and logout. A screenshot is kept on failure.
+/// login page, a call to each API endpoint, an access token that expires, two parallel API calls that share one
+/// refresh (also across two tabs), and logout. A screenshot is kept on failure.
 /// </summary>
 public sealed class SpaBrowserTests
 {
@@ -74,6 +74,11 @@ public sealed class SpaBrowserTests
             await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
             await Expect(secondTab.Locator("#status")).ToHaveTextAsync("API call succeeded");
             Assert.Equal(before + 1, Volatile.Read(ref refreshes));
+
+            // The SPA asked for api.write too: POST /api/echo sends its JSON body back (refreshing first if need be).
+            await page.ClickAsync("#call-echo");
+            await Expect(page.Locator("#result")).ToContainTextAsync("Hello from the SPA");
+            await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
 
             // Sign out: back on the SPA, signed out, and the session's refresh token no longer works.
             var refreshToken = await page.EvaluateAsync<string>("async () => (await (await import('/oidc.js')).tokens()).refresh_token");

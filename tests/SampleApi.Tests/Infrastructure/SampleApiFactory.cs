@@ -45,6 +45,19 @@ public sealed class SampleApiFactory(IdentityHostFactory identityHost) : WebAppl
         return await CreateClient().SendAsync(request);
     }
 
+    /// <summary>POSTs <paramref name="body"/> to <c>/api/echo</c> with <paramref name="accessToken"/> as the Bearer token.</summary>
+    public async Task<HttpResponseMessage> PostEchoAsync(string? accessToken, string body, string contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/echo") { Content = new StringContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        if (accessToken is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        }
+
+        return await CreateClient().SendAsync(request);
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");

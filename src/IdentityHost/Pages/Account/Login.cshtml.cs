@@ -1,3 +1,5 @@
+using System.Globalization;
+using IdentityHost.Accounts;
 using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
 using IdentityHost.Storage;
@@ -10,11 +12,20 @@ using OpenIddict.Abstractions;
 namespace IdentityHost.Pages.Account;
 
 /// <summary>
-/// The login page the authorization endpoint sends browsers to. Wrong passwords count towards Identity's lock-out;
-/// the page only ever redirects to a local URL (the authorization request it came from).
+/// The login page the authorization endpoint sends browsers to. An unknown user, a wrong password and a locked account
+/// given a wrong password get the same message in comparable time (<see cref="PasswordSignIn"/>); wrong passwords count
+/// towards Identity's lock-out; attempts spend the sign-in budget (<c>IdentityHost:RateLimits:Login</c>). The page only
+/// ever redirects to a local URL (the authorization request it came from).
 /// </summary>
-public sealed class LoginModel(SignInManager<ApplicationUser> signIn, IOpenIddictApplicationManager applications, ILogger<LoginModel> logger) : PageModel
+public sealed class LoginModel(
+    PasswordSignIn passwords,
+    RequestBudgets budgets,
+    SignInManager<ApplicationUser> signIn,
+    IOpenIddictApplicationManager applications,
+    ILogger<LoginModel> logger) : PageModel
 {
+    private const string InvalidCredentials = "The user name or password is incorrect.";
+
     [BindProperty(SupportsGet = true)]
     public string? ReturnUrl { get; set; }
 
@@ -33,33 +44,53 @@ public sealed class LoginModel(SignInManager<ApplicationUser> signIn, IOpenIddic
     public async Task<IActionResult> OnPostAsync()
     {
         ClientName = await FindClientNameAsync();
-        var user = string.IsNullOrWhiteSpace(UserName) || UserName.Contains('\0', StringComparison.Ordinal) ? null : await signIn.UserManager.FindByNameAsync(UserName);
-        if (user is null || string.IsNullOrEmpty(Password))
+        if (string.IsNullOrWhiteSpace(UserName) || string.IsNullOrEmpty(Password))
         {
-            Error = "The user name or password is incorrect.";
+            Error = InvalidCredentials;
             return Page();
         }
 
-        var result = await signIn.CheckPasswordSignInAsync(user, Password, lockoutOnFailure: true);
-        if (result.Succeeded)
+        // The sign-in budget per IP and per user name, shared with the password grant and the JSON facade.
+        if (budgets.ChargePasswordAttempt(HttpContext.Connection.RemoteIpAddress, UserName) is { } wait)
+        {
+            return TooManyAttempts(wait);
+        }
+
+        var (result, user) = await passwords.CheckAsync(UserName, Password);
+        if (result == PasswordCheck.Succeeded)
         {
             // The session id survives cookie renewals (it is a property, not a claim); token families remember it.
             var session = new AuthenticationProperties { Items = { [AuthorizeEndpoint.SessionProperty] = Guid.NewGuid().ToString("N") } };
-            await signIn.SignInAsync(user, session, authenticationMethod: "pwd");
+            await signIn.SignInAsync(user!, session, authenticationMethod: "pwd");
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : InteractiveSignInExtensions.SignedInPath);
         }
 
-        if (result.IsLockedOut)
+        if (result is PasswordCheck.LockedOut or PasswordCheck.LockedByAdministrator)
         {
-            logger.LogWarning("Login refused for locked-out user {UserId}", user.Id);
-            Error = "This account is temporarily locked after repeated failed sign-in attempts. Try again later.";
-        }
-        else
-        {
-            Error = result.IsNotAllowed ? "This account is not allowed to sign in." : "The user name or password is incorrect.";
+            logger.LogWarning("Login refused for locked user {UserId}", user!.Id);
         }
 
+        Error = result switch
+        {
+            PasswordCheck.LockedOut => "This account is temporarily locked after repeated failed sign-in attempts. Try again later.",
+            PasswordCheck.LockedByAdministrator => "This account is locked. Contact your administrator.",
+            PasswordCheck.NotAllowed => "This account is not allowed to sign in.",
+            _ => InvalidCredentials,
+        };
         return Page();
+    }
+
+    private ContentResult TooManyAttempts(TimeSpan wait)
+    {
+        var seconds = IdentityHost.Engine.TokenRequestLimits.Seconds(wait);
+        Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        Response.Headers.CacheControl = "no-store";
+        return new ContentResult
+        {
+            StatusCode = StatusCodes.Status429TooManyRequests,
+            ContentType = "text/plain; charset=utf-8",
+            Content = $"Too many sign-in attempts. Try again in {seconds} seconds.",
+        };
     }
 
     private async Task<string?> FindClientNameAsync()

@@ -1,5 +1,5 @@
 using IdentityHost.Endpoints;
-using IdentityHost.Protocol;
+using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.Antiforgery;
@@ -17,7 +17,7 @@ namespace IdentityHost.Pages.Connect;
 /// </summary>
 [IgnoreAntiforgeryToken] // clients may POST the logout request itself; only the confirmation needs the token (checked below)
 public sealed class EndSessionModel(
-    UserManager<ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, FamilyRevoker families, IAntiforgery antiforgery) : PageModel
+    UserManager<ApplicationUser> users, IOpenIddictAuthorizationManager authorizations, TokenFamilies families, IAntiforgery antiforgery) : PageModel
 {
     private static readonly string[] FormFields = ["__RequestVerificationToken", "handler"];
 

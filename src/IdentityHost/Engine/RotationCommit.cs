@@ -1,0 +1,33 @@
+using IdentityHost.RefreshTokens;
+using Microsoft.Net.Http.Headers;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using Microsoft.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+using static OpenIddict.Server.OpenIddictServerEvents;
+
+namespace IdentityHost.Engine;
+
+/// <summary>
+/// Once every token of the response is built and signed (after OpenIddict's <c>GenerateIdentityToken</c>, before
+/// anything is returned), commits the request's <see cref="Rotation"/> and turns its outcome into the protocol answer.
+/// </summary>
+public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler<ProcessSignInContext>
+{
+    public async ValueTask HandleAsync(ProcessSignInContext context)
+    {
+        var isCode = context.Request.IsAuthorizationCodeGrantType() || context.Request.IsDeviceCodeGrantType();
+        switch (await rotation.CommitAsync(context.ClientId))
+        {
+            case Rotation.Outcome.Replayed:
+                context.Reject(Errors.InvalidGrant, isCode ? RefreshTokenRules.ReplayedCodeDescription : RefreshTokenRules.ReplayedDescription);
+                return;
+
+            case Rotation.Outcome.Unavailable:
+                // Answered 503 with Retry-After (RetriableErrorStatus): the same token still works.
+                context.Reject(Errors.TemporarilyUnavailable,
+                    "The token could not be issued because the database is temporarily unavailable. Nothing was changed: retry the same request shortly.");
+                return;
+        }
+    }
+}
