@@ -35,7 +35,7 @@ public static class TokenServerExtensions
 
         // The refresh-token rules (RefreshTokens/): one set per request.
         services.AddScoped<RefreshTokenRules>().AddScoped<Rotation>().AddScoped<TokenFamilies>()
-            .AddScoped<ReuseLeeway>().AddScoped<UserStanding>();
+            .AddScoped<ReuseLeeway>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
         services.AddOpenIddict()

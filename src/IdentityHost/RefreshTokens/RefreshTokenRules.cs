@@ -1,5 +1,7 @@
 using System.Security.Claims;
 using IdentityHost.Accounts;
+using IdentityHost.Storage;
+using Microsoft.AspNetCore.Identity;
 using IdentityHost.Storage.Stores;
 using IdentityHost.Tokens;
 using OpenIddict.Abstractions;
@@ -18,9 +20,11 @@ namespace IdentityHost.RefreshTokens;
 /// <see cref="ReuseLeeway"/> allows. Introspection only reads; RFC 7009 revocation accepts a spent token so its family
 /// can still be ended.</item>
 /// <item><b>The family continues</b> (<see cref="ContinueFamilyAsync"/>): the user still exists and may sign in
-/// (<see cref="UserStanding"/>); a changed security stamp (password change, sign-out everywhere, administrator lock)
+/// (ASP.NET Core Identity's own <see cref="SignInManager{TUser}.CanSignInAsync"/>: required confirmations), and no
+/// administrator has locked them; a changed security stamp (password change, sign-out everywhere, administrator lock)
 /// ends the family; the scopes are what the family was granted, narrowed by the request and by what the client may
-/// have today (asking for more is <c>invalid_scope</c>); the new refresh token's lifetime is the sliding window, never past the family's absolute cap.</item>
+/// have today (asking for more is <c>invalid_scope</c>); the new refresh token's lifetime is the sliding window, never
+/// past the family's absolute cap (<see cref="RefreshLifetime"/>).</item>
 /// <item><b>Rotation</b> (<see cref="Rotation"/>): the presented token is spent and its successors stored in one
 /// transaction; of racing requests exactly one wins, a loser is a replay and ends the family; a database failure
 /// changes nothing and asks the client to retry.</item>
@@ -33,7 +37,7 @@ public sealed class RefreshTokenRules(
     TokenFamilies families,
     ReuseLeeway leeway,
     UserReader users,
-    UserStanding standing,
+    SignInManager<ApplicationUser> identity,
     TokenPolicy policy)
 {
     public const string ReplayedDescription =
@@ -111,13 +115,13 @@ public sealed class RefreshTokenRules(
         // lock also renews the security stamp; checking the lock too covers a family begun in a browser session before
         // the session's own stamp check caught up.)
         var user = await users.FindByIdAsync(previous.GetClaim(Claims.Subject));
-        if (user is null || !await standing.CanSignInAsync(user) || AdministratorLock.IsLocked(user))
+        if (user is null || !await identity.CanSignInAsync(user) || AdministratorLock.IsLocked(user))
         {
             return new(null, Errors.InvalidGrant, $"The {what} is no longer valid: the user cannot sign in.");
         }
 
         // Credentials changed since the family began (password, sign-out everywhere, administrator lock): end it.
-        if (previous.GetClaim(ClaimsFactory.SecurityStampClaim) != UserStanding.SecurityStamp(user))
+        if (previous.GetClaim(ClaimsFactory.SecurityStampClaim) != await identity.UserManager.GetSecurityStampAsync(user))
         {
             await families.RevokeAsync(familyId, FamilyRevocationReason.CredentialsChanged, clientId, user.Id);
             return new(null, Errors.InvalidGrant, $"The {what} is no longer valid: the user's credentials changed; sign in again.");

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -90,7 +89,7 @@ public sealed class ClaimsFactory(TimeProvider time)
         identity.SetClaim(Claims.Subject, user.Id)
             .SetClaim(Claims.Name, user.UserName)
             .SetClaim(Claims.PreferredUsername, user.UserName)
-            .SetClaim(SecurityStampClaim, UserStanding.SecurityStamp(user));
+            .SetClaim(SecurityStampClaim, user.SecurityStamp ?? throw new InvalidOperationException("The user has no security stamp."));
 
         if (!string.IsNullOrEmpty(user.Email))
         {
