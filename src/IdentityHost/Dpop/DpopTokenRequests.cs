@@ -100,6 +100,25 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
         }
     }
 
+    /// <summary>Whether <paramref name="token"/> (an access token's principal) is bound to a DPoP key: its <c>cnf</c> has a <c>jkt</c>.</summary>
+    public static bool IsBound(ClaimsPrincipal token)
+    {
+        if (token.GetClaim(ConfirmationClaim) is not { Length: > 0 } cnf)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var json = JsonDocument.Parse(cnf);
+            return json.RootElement.ValueKind == JsonValueKind.Object && json.RootElement.TryGetProperty("jkt", out _);
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>The token endpoint's URL, as discovery advertises it: what a proof's <c>htu</c> must name.</summary>
     public static Uri TokenEndpoint(IdentityHostOptions settings) =>
         new(settings.Issuer.AbsoluteUri.EndsWith('/') ? settings.Issuer : new Uri(settings.Issuer.AbsoluteUri + "/"), "connect/token");

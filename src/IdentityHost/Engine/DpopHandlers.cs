@@ -92,6 +92,21 @@ public static class DpopHandlers
         }
     }
 
+    /// <summary>Introspection: a DPoP-bound access token is of type DPoP (RFC 9449 §6.2); OpenIddict already returns its cnf.</summary>
+    public sealed class IntrospectionTokenType : IOpenIddictServerHandler<HandleIntrospectionRequestContext>
+    {
+        public ValueTask HandleAsync(HandleIntrospectionRequestContext context)
+        {
+            if (context.GenericTokenPrincipal is { } principal && principal.HasTokenType(TokenTypeIdentifiers.AccessToken) &&
+                DpopTokenRequests.IsBound(principal))
+            {
+                context.TokenType = DpopTokenRequests.TokenType;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
     /// <summary>Discovery: <c>dpop_signing_alg_values_supported</c> (RFC 9449 §5.1).</summary>
     public sealed class AdvertiseAlgorithms : IOpenIddictServerHandler<HandleConfigurationRequestContext>
     {

@@ -51,6 +51,8 @@ public static class EngineHandlers
             "RFC 9449 §6: cnf.jkt in the access token; a public client's refresh token bound to the key"),
         After<ProcessSignInContext, DpopHandlers.AnswerTokenType>(AttachSignInParameters.Descriptor,
             "RFC 9449 §5: token_type DPoP for a bound access token", singleton: true),
+        After<HandleIntrospectionRequestContext, DpopHandlers.IntrospectionTokenType>(Introspection.AttachMetadataClaims.Descriptor,
+            "RFC 9449 §6.2: token_type DPoP for a bound access token (OpenIddict answers its cnf)", singleton: true),
         After<HandleConfigurationRequestContext, DpopHandlers.AdvertiseAlgorithms>(Discovery.AttachAdditionalMetadata.Descriptor,
             "RFC 9449 §5.1: dpop_signing_alg_values_supported", singleton: true),
     ];
