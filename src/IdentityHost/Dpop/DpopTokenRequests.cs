@@ -33,7 +33,8 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
     public sealed record Refusal(string Error, string Description, string? Nonce = null);
 
     /// <summary>Step 1. The valid proof (or null when none was sent and none is required), or why the request is refused.</summary>
-    public async Task<(DpopProof? Proof, Refusal? Refusal)> CheckAsync(IReadOnlyList<string?> headers, string? clientId, CancellationToken cancellationToken)
+    /// <param name="facadePath">The JSON facade's path when the request came through it (its proofs name that URL).</param>
+    public async Task<(DpopProof? Proof, Refusal? Refusal)> CheckAsync(IReadOnlyList<string?> headers, string? clientId, string? facadePath, CancellationToken cancellationToken)
     {
         var settings = options.CurrentValue;
         if (headers.Count == 0)
@@ -50,7 +51,7 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
 
         var now = time.GetUtcNow();
         var lifetime = settings.Dpop.ProofLifetime;
-        var result = await DpopProofValidator.ValidateAsync(headers[0] ?? "", HttpMethods.Post, TokenEndpoint(settings), now, lifetime, DpopOptions.SigningAlgorithms);
+        var result = await DpopProofValidator.ValidateAsync(headers[0] ?? "", HttpMethods.Post, Endpoint(settings, facadePath ?? "connect/token"), now, lifetime, DpopOptions.SigningAlgorithms);
         if (result.Proof is not { } proof)
         {
             return (null, new Refusal(InvalidDpopProof, result.Error!));
@@ -119,9 +120,9 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
         }
     }
 
-    /// <summary>The token endpoint's URL, as discovery advertises it: what a proof's <c>htu</c> must name.</summary>
-    public static Uri TokenEndpoint(IdentityHostOptions settings) =>
-        new(settings.Issuer.AbsoluteUri.EndsWith('/') ? settings.Issuer : new Uri(settings.Issuer.AbsoluteUri + "/"), "connect/token");
+    /// <summary>An endpoint's URL under the issuer, as discovery advertises it: what a proof's <c>htu</c> must name.</summary>
+    public static Uri Endpoint(IdentityHostOptions settings, string path) =>
+        new(settings.Issuer.AbsoluteUri.EndsWith('/') ? settings.Issuer : new Uri(settings.Issuer.AbsoluteUri + "/"), path.TrimStart('/'));
 
     private bool IsConfidential(string? clientId) =>
         clientId is not null && options.CurrentValue.Clients.TryGetValue(clientId, out var client) && !string.IsNullOrEmpty(client.Secret);

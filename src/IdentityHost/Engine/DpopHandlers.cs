@@ -1,5 +1,6 @@
 using IdentityHost.Configuration;
 using IdentityHost.Dpop;
+using IdentityHost.Http;
 using OpenIddict.Server;
 using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
@@ -27,7 +28,8 @@ public static class DpopHandlers
             var http = context.Transaction.GetHttpRequest() ??
                 throw new InvalidOperationException("The DPoP check needs the ASP.NET Core request.");
             var headers = http.Headers[DpopProofValidator.HeaderName];
-            var (proof, refusal) = await rules.CheckAsync(headers, context.Request.ClientId, context.CancellationToken);
+            var facadePath = http.HttpContext.Items[JsonTokenFacade.OriginalPathItem] is PathString path ? path.Value : null;
+            var (proof, refusal) = await rules.CheckAsync(headers, context.Request.ClientId, facadePath, context.CancellationToken);
             if (refusal is not null)
             {
                 if (refusal.Nonce is { } nonce)

@@ -52,6 +52,31 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
     }
 
     [Fact]
+    public async Task JsonFacade_ProofNamingTheFacadeUrl_IssuesBoundToken_AndTheTokenEndpointUrlIsRefused()
+    {
+        using var key = new DpopKey { Now = factory.Time.GetUtcNow() };
+        var user = await factory.CreateUserAsync();
+
+        async Task<ProtocolResponse> SignInAsync(string htu)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/token")
+            {
+                Content = new StringContent($$"""{"username":"{{user}}","password":"{{TokenClient.Password}}"}""", null, "application/json"),
+            };
+            request.Headers.Add("DPoP", key.Proof(htu: htu));
+            return await client.SendAsync(request);
+        }
+
+        var viaFacade = await SignInAsync("http://localhost:5001/api/token");
+        var wrongUrl = await SignInAsync(DpopKey.TokenEndpoint);
+
+        Assert.Equal(HttpStatusCode.OK, viaFacade.Status);
+        Assert.Equal("DPoP", viaFacade["token_type"]);
+        Assert.Equal(key.Thumbprint, DpopRequests.BoundKey(viaFacade.AccessToken));
+        AssertInvalidProof(wrongUrl, "htu");
+    }
+
+    [Fact]
     public async Task Proof_UsedTwice_IsRefused()
     {
         using var key = new DpopKey { Now = factory.Time.GetUtcNow() };
