@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -166,8 +165,9 @@ public static class DpopProofValidator
             });
             return result.IsValid;
         }
-        catch (Exception ex) when (ex is ArgumentException or FormatException or CryptographicException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
+            // A key that cannot be used (an invalid curve point, a malformed modulus) fails closed.
             return false;
         }
     }

@@ -118,6 +118,9 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
         { "nested-json", "base64url" },
         { "huge", "size" },
         { "not-a-jwt", "compact JWS" },
+        { "jwk-wrong-types", "jwk" },
+        { "ec-invalid-point", "signature" },
+        { "rsa-for-es256", "jwk" },
     };
 
     [Theory]
@@ -143,6 +146,9 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
             "bad-base64" => "%%%." + key.Proof().Split('.')[1] + ".sig",
             "nested-json" => key.Sign("{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":" + new string('[', 500) + new string(']', 500) + "}", "{}"),
             "huge" => key.Proof(edit: (_, claims) => claims["pad"] = new string('a', 20_000)),
+            "jwk-wrong-types" => key.Proof(edit: (header, _) => header["jwk"] = new System.Text.Json.Nodes.JsonObject { ["kty"] = "EC", ["crv"] = 7, ["x"] = new System.Text.Json.Nodes.JsonArray(), ["y"] = new System.Text.Json.Nodes.JsonObject() }),
+            "ec-invalid-point" => key.Proof(edit: (header, _) => header["jwk"]!["x"] = "AAAA"),
+            "rsa-for-es256" => key.Proof(edit: (header, _) => header["jwk"] = new System.Text.Json.Nodes.JsonObject { ["kty"] = "RSA", ["n"] = new string('A', 342), ["e"] = "AQAB" }),
             _ => "abc",
         };
 
