@@ -1,13 +1,27 @@
 // A DPoP client in plain Node.js (18+), no packages: signs in, calls SampleApi, refreshes, and shows that the refresh
 // token is useless without the key. Usage: node docs/dpop-client.mjs [identityHostUrl] [sampleApiUrl]
-import { createHash, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+// For curl: node docs/dpop-client.mjs proof METHOD URL [ACCESS_TOKEN] prints one proof, signed with the key kept in
+// the file $DPOP_KEY_FILE (default dpop-key.json, created on first use: a demo key, keep it out of git).
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomUUID, sign } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const issuer = (process.argv[2] ?? 'http://localhost:5001').replace(/\/$/, '');
 const api = (process.argv[3] ?? 'http://localhost:5002').replace(/\/$/, '');
 const b64url = (bytes) => Buffer.from(bytes).toString('base64url');
 
 // 1. The client's key pair. Only the public half ever leaves the client, inside each proof's header.
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const proofMode = process.argv[2] === 'proof';
+function keyPair() {
+  if (!proofMode) return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const file = process.env.DPOP_KEY_FILE ?? 'dpop-key.json';
+  if (!existsSync(file)) {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    writeFileSync(file, JSON.stringify(privateKey.export({ format: 'jwk' })), { mode: 0o600 });
+  }
+  const privateKey = createPrivateKey({ key: JSON.parse(readFileSync(file, 'utf8')), format: 'jwk' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+const { privateKey, publicKey } = keyPair();
 const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
 
 // 2. A proof: a JWT naming this request's method and URL (no query), fresh iat and jti; ath binds it to an access token.
@@ -19,6 +33,12 @@ function proof(htm, htu, { accessToken, nonce } = {}) {
   const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
   const signature = sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${b64url(signature)}`;
+}
+
+if (proofMode) {
+  const [, , , method, url, accessToken] = process.argv;
+  console.log(proof(method, url, { accessToken }));
+  process.exit(0);
 }
 
 const { token_endpoint: tokenEndpoint } = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
