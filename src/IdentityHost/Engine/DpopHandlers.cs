@@ -1,9 +1,9 @@
 using IdentityHost.Configuration;
 using IdentityHost.Dpop;
 using IdentityHost.Http;
-using OpenIddict.Server;
 using Microsoft.AspNetCore;
 using OpenIddict.Abstractions;
+using OpenIddict.Server;
 using static OpenIddict.Abstractions.OpenIddictConstants;
 using static OpenIddict.Server.OpenIddictServerEvents;
 
