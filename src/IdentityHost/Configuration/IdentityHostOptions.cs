@@ -35,6 +35,9 @@ public sealed class IdentityHostOptions
     /// <summary>Periodic deletion of dead tokens and authorizations.</summary>
     public CleanupOptions Cleanup { get; set; } = new();
 
+    /// <summary>DPoP (RFC 9449) proof checking at the token endpoint.</summary>
+    public DpopOptions Dpop { get; set; } = new();
+
     /// <summary>Users created at start-up when missing. Only honoured in Development.</summary>
     public List<DemoUserOptions> DemoUsers { get; set; } = [];
 }
@@ -100,6 +103,9 @@ public sealed class ClientOptions
 
     /// <summary>Overrides the server's refresh-token lifetimes for this client.</summary>
     public ClientRefreshTokenOptions? RefreshTokens { get; set; }
+
+    /// <summary>Every token request of this client must carry a DPoP proof (RFC 9449). Defaults to false.</summary>
+    public bool RequireDpop { get; set; }
 }
 
 public sealed class ClientRefreshTokenOptions

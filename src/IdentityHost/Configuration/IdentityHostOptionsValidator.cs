@@ -42,6 +42,16 @@ public sealed class IdentityHostOptionsValidator : IValidateOptions<IdentityHost
             errors.Add($"{Prefix}:RefreshTokens:ReuseLeeway must not be negative.");
         }
 
+        if (options.Dpop.ProofLifetime <= TimeSpan.Zero || options.Dpop.ProofLifetime > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{Prefix}:Dpop:ProofLifetime must be positive and at most 01:00:00.");
+        }
+
+        if (options.Dpop.NonceLifetime <= TimeSpan.Zero || options.Dpop.NonceLifetime > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{Prefix}:Dpop:NonceLifetime must be positive and at most 01:00:00.");
+        }
+
         if (options.Keys.ReloadInterval <= TimeSpan.Zero)
         {
             errors.Add($"{Prefix}:Keys:ReloadInterval must be positive.");

@@ -50,6 +50,20 @@ public static class EngineHandlers
                 .AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
         After<GenerateTokenContext, StoredPayloadSigning>(OpenIddictServerDataProtectionHandlers.Protection.OverrideGeneratedTokenFormat.Descriptor,
             "authorization codes are signed with an HMAC key only the server holds; access tokens keep the asymmetric key", singleton: true),
+
+        // DPoP (RFC 9449): rules in Dpop/DpopTokenRequests.
+        After<ValidateTokenRequestContext, DpopHandlers.CheckProof>(Exchange.ValidateResources.Descriptor,
+            "RFC 9449 §4.3: the DPoP proof is checked before the client and the grant, so a refresh can see its key"),
+        After<ValidateTokenContext, DpopHandlers.CheckRefreshBinding>(Protection.ValidateProofOfPossession.Descriptor,
+            "RFC 9449 §5: a bound refresh token without its key is refused before the status check can spend or revoke anything"),
+        After<ProcessSignInContext, DpopHandlers.BindTokens>(PrepareRefreshTokenPrincipal.Descriptor,
+            "RFC 9449 §6: cnf.jkt in the access token; a public client's refresh token bound to the key"),
+        After<ProcessSignInContext, DpopHandlers.AnswerTokenType>(AttachSignInParameters.Descriptor,
+            "RFC 9449 §5: token_type DPoP for a bound access token", singleton: true),
+        After<HandleIntrospectionRequestContext, DpopHandlers.IntrospectionTokenType>(Introspection.AttachMetadataClaims.Descriptor,
+            "RFC 9449 §6.2: token_type DPoP for a bound access token (OpenIddict answers its cnf)", singleton: true),
+        After<HandleConfigurationRequestContext, DpopHandlers.AdvertiseAlgorithms>(Discovery.AttachAdditionalMetadata.Descriptor,
+            "RFC 9449 §5.1: dpop_signing_alg_values_supported", singleton: true),
     ];
 
     /// <summary>Applies <see cref="Changes"/> to OpenIddict's server options.</summary>

@@ -32,8 +32,8 @@ public static class CorsExtensions
             options.AddPolicy(PolicyName, policy => policy
                 .WithOrigins(origins)
                 .WithMethods(HttpMethods.Get, HttpMethods.Post)
-                .WithHeaders("Authorization", "Content-Type")
-                .WithExposedHeaders("WWW-Authenticate", "Retry-After")
+                .WithHeaders("Authorization", "Content-Type", "DPoP")
+                .WithExposedHeaders("WWW-Authenticate", "Retry-After", "DPoP-Nonce")
                 .SetPreflightMaxAge(TimeSpan.FromHours(1)));
         }
     }

@@ -38,6 +38,9 @@ public static class TokenServerExtensions
             .AddScoped<ReuseLeeway>();
         services.AddScoped<PasswordGrant>().AddScoped<ExchangeGrant>().AddSingleton<ClientCredentialsGrant>();
 
+        // DPoP (RFC 9449) rules (Dpop/), called by the handlers in Engine/DpopHandlers.
+        services.AddScoped<Dpop.DpopTokenRequests>().AddScoped<Dpop.DpopReplayCache>().AddSingleton<Dpop.DpopNonces>();
+
         services.AddOpenIddict()
             .AddCore(options =>
             {

@@ -15,6 +15,9 @@ namespace IdentityHost.Http;
 public sealed class JsonTokenFacade(RequestDelegate next)
 {
     public const string ClientId = "web";
+
+    /// <summary>The path the client called, kept for checks that name it (a DPoP proof's <c>htu</c>).</summary>
+    public const string OriginalPathItem = "IdentityHost.Facade.OriginalPath";
     public const string Scope = $"{Scopes.OfflineAccess} api";
     private const string SignInPath = "/api/token";
     private const string RefreshPath = "/api/token/refresh";
@@ -98,6 +101,7 @@ public sealed class JsonTokenFacade(RequestDelegate next)
     private async Task ForwardAsync(HttpContext context, Dictionary<string, string> form)
     {
         var originalPath = context.Request.Path;
+        context.Items[OriginalPathItem] = originalPath;
         var originalBody = context.Response.Body;
         var encoded = await new FormUrlEncodedContent(form).ReadAsByteArrayAsync(context.RequestAborted);
         context.Request.Path = "/connect/token";

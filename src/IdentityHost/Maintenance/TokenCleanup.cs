@@ -1,4 +1,6 @@
 using IdentityHost.Configuration;
+using IdentityHost.Dpop;
+using IdentityHost.Storage;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
 
@@ -24,6 +26,10 @@ public sealed class TokenCleanup(
         await using var scope = scopes.CreateAsyncScope();
         var tokens = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, cancellationToken);
         var authorizations = await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, cancellationToken);
+
+        // Used DPoP proof ids can go as soon as their proofs are too old to be presented.
+        var proofs = await DpopReplayCache.PruneAsync(scope.ServiceProvider.GetRequiredService<ApplicationDbContext>(), time.GetUtcNow(), cancellationToken);
+        logger.LogInformation("Cleanup deleted {ProofCount} expired DPoP proof id(s)", proofs);
         logger.LogInformation("Cleanup deleted {TokenCount} token(s) and {AuthorizationCount} authorization(s) dead since before {Threshold:u}",
             tokens, authorizations, threshold);
         return (tokens, authorizations);

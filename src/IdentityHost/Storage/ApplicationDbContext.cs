@@ -14,11 +14,20 @@ public abstract class ApplicationDbContext(DbContextOptions options)
 {
     public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
+    public DbSet<DpopProofUse> DpopProofUses => Set<DpopProofUse>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
         builder.UseOpenIddict();
         builder.Entity<DataProtectionKey>();
+        builder.Entity<DpopProofUse>(entity =>
+        {
+            entity.ToTable("DpopProofUses");
+            entity.HasKey(use => use.Id);
+            entity.Property(use => use.Id).HasMaxLength(DpopProofUse.IdLength).IsUnicode(false);
+            entity.HasIndex(use => use.ExpiresAt);
+        });
     }
 }
 

@@ -33,6 +33,9 @@ public sealed class SampleApiOptions
     /// zero disables the cache. A revoked token is still accepted until its cached answer runs out. Defaults to 5 seconds.
     /// </summary>
     public TimeSpan IntrospectionCacheDuration { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How far a DPoP proof's <c>iat</c> may be from this API's clock; also how long its <c>jti</c> is remembered. Defaults to 5 minutes.</summary>
+    public TimeSpan DpopProofLifetime { get; set; } = TimeSpan.FromMinutes(5);
 }
 
 public static class ValidationModes
@@ -67,6 +70,11 @@ public sealed class SampleApiOptionsValidator(IHostEnvironment environment) : IV
         if (options.IntrospectionCacheDuration < TimeSpan.Zero || options.IntrospectionCacheDuration > MaxDuration)
         {
             errors.Add($"{Section}:IntrospectionCacheDuration must be between 00:00:00 and 00:05:00.");
+        }
+
+        if (options.DpopProofLifetime <= TimeSpan.Zero || options.DpopProofLifetime > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{Section}:DpopProofLifetime must be positive and at most 01:00:00.");
         }
 
         if (options.Validation == ValidationModes.Introspection)

@@ -43,6 +43,9 @@ public static class AuthenticationExtensions
         });
         builder.Services.AddSingleton<IntrospectionClient>().AddSingleton<IntrospectionCache>();
 
+        // Authorization: DPoP beside Bearer, in both modes (RFC 9449 §7).
+        builder.Services.AddSingleton<DpopResourceCheck>();
+
         var authorization = builder.Services.AddAuthorizationBuilder();
         foreach (var scope in (string[])[ApiScope, ApiWriteScope])
         {
@@ -99,6 +102,33 @@ public static class AuthenticationExtensions
                 OnForbidden = context =>
                 {
                     BearerChallenges.WriteInsufficientScope(context.Response);
+                    return Task.CompletedTask;
+                },
+
+                // DPoP (RFC 9449 §7): the token may come with either scheme; once valid, its binding decides which fits.
+                OnMessageReceived = context =>
+                {
+                    context.Token = DpopResourceCheck.ReadToken(context.HttpContext);
+                    return Task.CompletedTask;
+                },
+                OnTokenValidated = async context =>
+                {
+                    var dpop = context.HttpContext.RequestServices.GetRequiredService<DpopResourceCheck>();
+                    var jkt = DpopResourceCheck.JktOf(context.Principal?.FindFirst("cnf")?.Value);
+                    if (await dpop.CheckAsync(context.HttpContext, DpopResourceCheck.ReadToken(context.HttpContext)!, jkt) is { } failure)
+                    {
+                        context.Fail(failure.Description);
+                    }
+                },
+                OnChallenge = context =>
+                {
+                    if (BearerChallenges.DpopAware(context.HttpContext, context.ErrorDescription) is { } challenge)
+                    {
+                        context.HandleResponse();
+                        context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                        context.Response.Headers.WWWAuthenticate = challenge;
+                    }
+
                     return Task.CompletedTask;
                 },
             };

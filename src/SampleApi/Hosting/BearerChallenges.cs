@@ -14,6 +14,30 @@ public static class BearerChallenges
         $"Bearer error=\"invalid_token\", error_description=\"{description}\"";
 
     /// <summary>
+    /// The challenge when DPoP is involved, or null for the plain Bearer one: a refusal by the DPoP rules answers with
+    /// its own scheme and error; any other token failure of a request made with the DPoP scheme is a DPoP
+    /// <c>invalid_token</c> challenge (RFC 9449 §7.1).
+    /// </summary>
+    public static string? DpopAware(HttpContext context, string? tokenFailure)
+    {
+        if (DpopResourceCheck.FailureOf(context) is { } failure)
+        {
+            return failure.Scheme == DpopResourceCheck.Scheme
+                ? DpopResourceCheck.Challenge(failure.Error, failure.Description)
+                : InvalidToken(failure.Description);
+        }
+
+        if (!DpopResourceCheck.UsedDpop(context))
+        {
+            return null;
+        }
+
+        return string.IsNullOrEmpty(tokenFailure)
+            ? DpopResourceCheck.Challenge(null, null)
+            : DpopResourceCheck.Challenge(DpopResourceCheck.InvalidToken, tokenFailure);
+    }
+
+    /// <summary>
     /// RFC 6750 §3.1: a valid token without the needed scope is 403 insufficient_scope, naming the scope the endpoint
     /// requires (its <see cref="RequiredScope"/>).
     /// </summary>

@@ -19,6 +19,7 @@ public sealed class IntrospectionAuthenticationHandler(
     UrlEncoder encoder,
     IntrospectionClient introspection,
     IntrospectionCache cache,
+    DpopResourceCheck dpop,
     IOptions<SampleApiOptions> settings)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, loggerFactory, encoder)
 {
@@ -28,7 +29,7 @@ public sealed class IntrospectionAuthenticationHandler(
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
-        if (ReadBearerToken() is not { } token)
+        if (DpopResourceCheck.ReadToken(Context) is not { } token)
         {
             return AuthenticateResult.NoResult();
         }
@@ -52,6 +53,11 @@ public sealed class IntrospectionAuthenticationHandler(
             return AuthenticateResult.Fail(refusal);
         }
 
+        if (await dpop.CheckAsync(Context, token, response.ConfirmationJkt) is { } failure)
+        {
+            return AuthenticateResult.Fail(failure.Description);
+        }
+
         var identity = new ClaimsIdentity(response.ToClaims(api.Authority.AbsoluteUri), Scheme.Name, nameType: "sub", roleType: "role");
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), Scheme.Name));
     }
@@ -60,9 +66,8 @@ public sealed class IntrospectionAuthenticationHandler(
     {
         var result = await HandleAuthenticateOnceSafeAsync();
         Response.StatusCode = StatusCodes.Status401Unauthorized;
-        Response.Headers.WWWAuthenticate = result.Failure is AuthenticationFailureException failure
-            ? BearerChallenges.InvalidToken(failure.Message)
-            : BearerChallenges.Bare;
+        Response.Headers.WWWAuthenticate = BearerChallenges.DpopAware(Context, result.Failure?.Message) ??
+            (result.Failure is AuthenticationFailureException failure ? BearerChallenges.InvalidToken(failure.Message) : BearerChallenges.Bare);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
@@ -115,16 +120,4 @@ public sealed class IntrospectionAuthenticationHandler(
     }
 
     private static string Format(DateTimeOffset time) => time.UtcDateTime.ToString("u", CultureInfo.InvariantCulture);
-
-    private string? ReadBearerToken()
-    {
-        string? authorization = Request.Headers.Authorization;
-        if (authorization is null || !authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return null;
-        }
-
-        var token = authorization["Bearer ".Length..].Trim();
-        return token.Length == 0 ? null : token;
-    }
 }

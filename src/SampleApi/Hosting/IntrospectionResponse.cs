@@ -32,6 +32,10 @@ public sealed class IntrospectionResponse
 
     public DateTimeOffset? ExpiresAt => GetTime("exp");
 
+    /// <summary>The <c>jkt</c> of <c>cnf</c>: the thumbprint of the DPoP key the token is bound to (RFC 9449 §6.2).</summary>
+    public string? ConfirmationJkt => body.TryGetProperty("cnf", out var cnf) && cnf.ValueKind == JsonValueKind.Object &&
+        cnf.TryGetProperty("jkt", out var jkt) && jkt.ValueKind == JsonValueKind.String ? jkt.GetString() : null;
+
     public DateTimeOffset? NotBefore => GetTime("nbf");
 
     /// <summary>Reads an answer; null when it is not a JSON object.</summary>

@@ -4,12 +4,16 @@
 // Why IndexedDB and not localStorage: a tab that takes the lock right after another tab refreshed must read the new
 // tokens. Chromium propagates localStorage writes to other tabs' processes asynchronously, so a localStorage read
 // inside the lock can still return the spent refresh token; an IndexedDB transaction always sees committed writes.
+// DPoP (RFC 9449): the tab that first needs it creates a non-extractable P-256 key with WebCrypto and keeps it in the
+// same IndexedDB store (a CryptoKey is stored as is; its private half can sign but can never be read out). Every token
+// request and API call carries a new proof signed with it, so the tokens in storage are useless without the key.
 
 const DATABASE = 'identityhost';
 const STORE = 'tokens';
 const KEY = 'current';
 const PENDING = 'identityhost.pending';
 const LOCK = 'identityhost-refresh';
+const DPOP_KEY = 'dpop-key';
 
 let config;
 let metadata;
@@ -36,26 +40,64 @@ function open() {
   return database;
 }
 
-/** The stored tokens, or null: `{ access_token, refresh_token, id_token, … }`. */
-export async function tokens() {
+async function read(key) {
   const db = await open();
   return new Promise((resolve, reject) => {
-    const request = db.transaction(STORE).objectStore(STORE).get(KEY);
+    const request = db.transaction(STORE).objectStore(STORE).get(key);
     request.onsuccess = () => resolve(request.result ?? null);
     request.onerror = () => reject(request.error);
   });
 }
 
-/** Stores (or, with null, forgets) the tokens; resolves once the write is committed. */
-async function store(value) {
+async function write(key, value) {
   const db = await open();
   return new Promise((resolve, reject) => {
     const transaction = db.transaction(STORE, 'readwrite');
-    if (value) transaction.objectStore(STORE).put(value, KEY);
-    else transaction.objectStore(STORE).delete(KEY);
+    if (value) transaction.objectStore(STORE).put(value, key);
+    else transaction.objectStore(STORE).delete(key);
     transaction.oncomplete = () => resolve();
     transaction.onerror = () => reject(transaction.error);
   });
+}
+
+/** The stored tokens, or null: `{ access_token, token_type, refresh_token, id_token, … }`. */
+export const tokens = () => read(KEY);
+
+/** Stores (or, with null, forgets) the tokens; resolves once the write is committed. */
+const store = (value) => write(KEY, value);
+
+let dpopKey;
+
+/** This browser's DPoP key pair (created once, under a lock so two tabs agree) and its public JWK. */
+function dpop() {
+  dpopKey ??= (async () => {
+    const load = async () => {
+      let pair = await read(DPOP_KEY);
+      if (!pair) {
+        pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+        await write(DPOP_KEY, pair);
+      }
+      const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      return { privateKey: pair.privateKey, jwk: { kty, crv, x, y } };
+    };
+    return navigator.locks ? navigator.locks.request('identityhost-dpop-key', load) : load();
+  })();
+  return dpopKey;
+}
+
+const encodeJson = (value) => base64Url(new TextEncoder().encode(JSON.stringify(value)));
+
+/** A DPoP proof for one request (RFC 9449 §4.2); with an access token, bound to it by ath. */
+async function proof(method, url, accessToken, nonce) {
+  const { privateKey, jwk } = await dpop();
+  const target = new URL(url, location.href);
+  const claims = { jti: randomString(), htm: method, htu: target.origin + target.pathname, iat: Math.floor(Date.now() / 1000) };
+  if (accessToken) claims.ath = base64Url(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(accessToken)));
+  if (nonce) claims.nonce = nonce;
+  const input = `${encodeJson({ typ: 'dpop+jwt', alg: 'ES256', jwk })}.${encodeJson(claims)}`;
+  // WebCrypto's ECDSA signature is r || s, exactly the JWS ES256 format.
+  const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, privateKey, new TextEncoder().encode(input));
+  return `${input}.${base64Url(signature)}`;
 }
 
 function base64Url(bytes) {
@@ -101,11 +143,15 @@ export async function completeSignIn() {
 }
 
 async function tokenRequest(form) {
-  const response = await fetch(metadata.token_endpoint, {
+  const send = async (nonce) => fetch(metadata.token_endpoint, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', DPoP: await proof('POST', metadata.token_endpoint, null, nonce) },
     body: new URLSearchParams({ ...form, client_id: config.clientId }),
   });
+  let response = await send();
+  // RFC 9449 §8: a server that wants nonces answers use_dpop_nonce with one; retry once with it.
+  const nonce = response.headers.get('DPoP-Nonce');
+  if (response.status === 400 && nonce) response = await send(nonce);
   const body = await response.json();
   if (!response.ok) throw new SignInRequired(`${body.error}: ${body.error_description ?? ''}`);
   return body;
@@ -139,15 +185,19 @@ export function refresh(staleAccessToken) {
   return inflight;
 }
 
-/** fetch with the access token; a 401 invalid_token refreshes once and retries once. */
+/** fetch with the access token (and a DPoP proof when it is DPoP-bound); a 401 invalid_token refreshes once and retries once. */
 export async function apiFetch(url, init = {}) {
   const current = await tokens();
   if (!current) throw new SignInRequired('Not signed in.');
-  const send = (accessToken) => fetch(url, { ...init, headers: { ...init.headers, Authorization: `Bearer ${accessToken}` } });
-  const response = await send(current.access_token);
+  const send = async ({ access_token: accessToken, token_type: type }) => {
+    const headers = { ...init.headers, Authorization: `${type === 'DPoP' ? 'DPoP' : 'Bearer'} ${accessToken}` };
+    if (type === 'DPoP') headers.DPoP = await proof(init.method ?? 'GET', url, accessToken);
+    return fetch(url, { ...init, headers });
+  };
+  const response = await send(current);
   if (response.status !== 401 || !/error="invalid_token"/.test(response.headers.get('WWW-Authenticate') ?? '')) return response;
   const renewed = await refresh(current.access_token);
-  return send(renewed.access_token);
+  return send(renewed);
 }
 
 /** Claims of the stored id_token, for display only (the API validates the access token itself). */

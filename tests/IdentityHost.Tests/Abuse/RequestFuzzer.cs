@@ -176,6 +176,8 @@ internal sealed class RequestFuzzer(FuzzValues values, FuzzTokens tokens)
             ("Accept", 0.1, () => values.Pick(["text/html", "application/json", "*/*;q=abc", "", values.HeaderText(50)])),
             ("X-Fuzz", 0.05, () => values.HeaderText(values.Random.Next(4_000, 16_000))),
             ("Accept-Language", 0.05, () => values.Pick(["xx-YY", "*", "en;q=2", values.HeaderText(30)])),
+            ("DPoP", 0.1, DpopProof),
+            ("DPoP", 0.02, DpopProof),
         })
         {
             if (values.Chance(probability))
@@ -183,6 +185,35 @@ internal sealed class RequestFuzzer(FuzzValues values, FuzzTokens tokens)
                 headers.Add(new(name, value()));
             }
         }
+    }
+
+    /// <summary>A malformed DPoP proof: bad base64, wrong types, nested or huge JSON, a valid-looking header with junk.</summary>
+    private string DpopProof()
+    {
+        string Part(string json) => Convert.ToBase64String(Encoding.UTF8.GetBytes(json)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var header = values.Pick([
+            """{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":"AAAA","y":"AAAA"}}""",
+            """{"typ":"dpop+jwt","alg":"ES256","jwk":{"kty":"EC","crv":"P-256","x":1,"y":[],"d":"x"}}""",
+            """{"typ":"dpop+jwt","alg":"RS256","jwk":{"kty":"RSA","n":"","e":{}}}""",
+            """{"typ":["dpop+jwt"],"alg":null,"jwk":"x"}""",
+            """{"typ":"dpop+jwt","alg":"none"}""",
+            """{"typ":"dpop+jwt","alg":"HS256","jwk":{"kty":"oct","k":"c2VjcmV0"}}""",
+            "{\"jwk\":" + new string('[', 200) + new string(']', 200) + "}",
+            "[]", "null", "\"dpop\"", values.Text(values.Random.Next(0, 200)),
+        ]);
+        var payload = values.Pick([
+            """{"htm":"POST","htu":"http://localhost:5001/connect/token","iat":1e300,"jti":"x"}""",
+            """{"htm":1,"htu":[],"iat":"now","jti":{}}""",
+            """{"iat":-9223372036854775808,"jti":""}""",
+            "{}", values.Text(values.Random.Next(0, 100)),
+        ]);
+        return values.Random.Next(6) switch
+        {
+            0 => values.HeaderText(values.Random.Next(0, 9_000)),
+            1 => Part(header) + "." + Part(payload),
+            2 => "%%." + Part(payload) + ".!!",
+            _ => Part(header) + "." + Part(payload) + "." + Part(values.Text(values.Random.Next(0, 300))),
+        };
     }
 
     private string AnyToken() => values.Random.Next(6) switch

@@ -24,6 +24,8 @@ public sealed class StartupValidationTests
     [InlineData("IdentityHost__LogFormat", "xml", "IdentityHost:LogFormat is 'xml'; allowed values are Text and Json")]
     [InlineData("IdentityHost__ForwardedHeaders__KnownProxies__0", "not-an-ip", "IdentityHost:ForwardedHeaders:KnownProxies contains 'not-an-ip'")]
     [InlineData("ConnectionStrings__IdentityHost", "Nonsense Keyword=1", "ConnectionStrings:IdentityHost")]
+    [InlineData("IdentityHost__Dpop__ProofLifetime", "00:00:00", "IdentityHost:Dpop:ProofLifetime must be positive")]
+    [InlineData("IdentityHost__Dpop__NonceLifetime", "02:00:00", "IdentityHost:Dpop:NonceLifetime must be positive and at most 01:00:00")]
     public async Task BadSetting_StopsStartupNamingTheKey(string variable, string value, string expectedMessage)
     {
         using var folder = new TestFolder();

@@ -80,6 +80,23 @@ public sealed class SpaBrowserTests
             await Expect(page.Locator("#result")).ToContainTextAsync("Hello from the SPA");
             await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
 
+            // DPoP: the tokens are bound to the page's non-extractable key; the refresh token copied out of storage is
+            // refused without the key (and that refusal spends nothing: the page still refreshes afterwards).
+            var stored = await page.EvaluateAsync<JsonElement>("async () => { const t = await (await import('/oidc.js')).tokens(); return { type: t.token_type, access: t.access_token, refresh: t.refresh_token }; }");
+            Assert.Equal("DPoP", stored.GetProperty("type").GetString());
+            Assert.NotNull(DpopRequests.BoundKey(stored.GetProperty("access").GetString()!));
+            using (var thief = new HttpClient { BaseAddress = new Uri(stack.IdentityHostUrl + "/") })
+            {
+                var stolen = await new TokenClient(thief).RefreshAsync(stored.GetProperty("refresh").GetString()!, "spa", null);
+                Assert.Equal("invalid_grant", stolen.Error);
+                Assert.Contains("bound to a DPoP key", stolen["error_description"]);
+            }
+
+            Assert.False(await page.EvaluateAsync<bool>("async () => { const k = await new Promise(r => { const q = indexedDB.open('identityhost'); q.onsuccess = () => { const g = q.result.transaction('tokens').objectStore('tokens').get('dpop-key'); g.onsuccess = () => r(g.result); }; }); return k.privateKey.extractable; }"));
+            await WaitForExpiryAsync(page);
+            await page.ClickAsync("#call-api");
+            await Expect(page.Locator("#status")).ToHaveTextAsync("API call succeeded");
+
             // Sign out: back on the SPA, signed out, and the session's refresh token no longer works.
             var refreshToken = await page.EvaluateAsync<string>("async () => (await (await import('/oidc.js')).tokens()).refresh_token");
             await page.ClickAsync("#sign-out");

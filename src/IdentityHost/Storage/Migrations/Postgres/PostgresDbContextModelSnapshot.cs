@@ -86,6 +86,23 @@ namespace IdentityHost.Storage.Migrations.Postgres
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("IdentityHost.Storage.DpopProofUse", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasMaxLength(43)
+                        .IsUnicode(false)
+                        .HasColumnType("character varying(43)");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("bigint");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.ToTable("DpopProofUses", (string)null);
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
                 {
                     b.Property<int>("Id")

@@ -1,0 +1,38 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace IdentityHost.Storage.Migrations.Postgres
+{
+    /// <inheritdoc />
+    public partial class DpopProofUses : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.CreateTable(
+                name: "DpopProofUses",
+                columns: table => new
+                {
+                    Id = table.Column<string>(type: "character varying(43)", unicode: false, maxLength: 43, nullable: false),
+                    ExpiresAt = table.Column<long>(type: "bigint", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DpopProofUses", x => x.Id);
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DpopProofUses_ExpiresAt",
+                table: "DpopProofUses",
+                column: "ExpiresAt");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "DpopProofUses");
+        }
+    }
+}
