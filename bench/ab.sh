@@ -7,7 +7,8 @@
 # Builds both in Release (REF_A in a temporary git worktree), starts both servers at once on throwaway databases,
 # warms both up, then alternates short measured slices between them (A, B, A, B, ...) so that whatever else the machine
 # is doing hits both alike. Prints refreshes per server CPU-second for each and the ratio B/A, summed over all slices,
-# the ratio of successful refreshes in the same slices, each build's median p50 latency over its slices and its peak RSS.
+# the median of the rounds' ratios, the ratio of successful refreshes in the same slices, each build's median p50 latency
+# over its slices and its peak RSS.
 # Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
 # ENV_A / ENV_B: extra VAR=value settings for one side's server only, e.g. ENV_B="DOTNET_gcServer=0" bench/ab.sh HEAD
 # compares a runtime or configuration setting on the same build.
@@ -16,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rounds=${ROUNDS:-8} slice=${SLICE:-6s} concurrency=${CONCURRENCY:-16}
 
 work=$(mktemp -d -t identityhost-ab.XXXXXX)
@@ -73,7 +74,8 @@ echo "== JIT warm-up, ${JIT_WARMUP:-20s} each"
 for url in "$url_a" "$url_b"; do dotnet "$bench" --url "$url" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 >/dev/null; done
 
 echo "== $rounds rounds of $slice per build at $concurrency clients"
-declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0) p50=([a]="" [b]="") rss=([a]=? [b]=?)
+declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0) p50=([a]="" [b]="") rss=([a]=? [b]=?) rate=([a]=0 [b]=0)
+ratios=
 for round in $(seq "$rounds"); do
   for side in a b; do
     if [ "$side" = a ]; then url=$url_a pid=$pid_a; else url=$url_b pid=$pid_b; fi
@@ -83,12 +85,15 @@ for round in $(seq "$rounds"); do
     p50[$side]+="$(awk '/latency ms/{print $4}' <<<"$out") "
     hwm=$(sed -n 's/.*VmHWM \([0-9.]*\) MB.*/\1/p' <<<"$out"); [ -n "$hwm" ] && rss[$side]=$hwm
     ok[$side]=$((ok[$side] + n)); cpu[$side]=$(awk -v a="${cpu[$side]}" -v b="$s" 'BEGIN { print a + b }')
-    printf '   round %d %s: %6d ok, %6.2f CPU-s, %5.0f per CPU-s\n' "$round" "$side" "$n" "$s" "$(awk -v n="$n" -v s="$s" 'BEGIN { print n / s }')"
+    rate[$side]=$(awk -v n="$n" -v s="$s" 'BEGIN { print n / s }')
+    printf '   round %d %s: %6d ok, %6.2f CPU-s, %5.0f per CPU-s\n' "$round" "$side" "$n" "$s" "${rate[$side]}"
   done
+  ratios+="$(awk -v a="${rate[a]}" -v b="${rate[b]}" 'BEGIN { print b / a }') "
 done
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 awk -v oa="${ok[a]}" -v ca="${cpu[a]}" -v ob="${ok[b]}" -v cb="${cpu[b]}" 'BEGIN {
   printf "A: %.0f refreshes per server CPU-second   B: %.0f   B/A = %.3f\n", oa / ca, ob / cb, (ob / cb) / (oa / ca)
   printf "successful refreshes, same slices: B/A = %.3f\n", ob / oa }'
+echo "median of the rounds' B/A (refreshes per server CPU-second): $(median <<<"$ratios")"
 echo "median p50 of the slices: A $(median <<<"${p50[a]}") ms   B $(median <<<"${p50[b]}") ms"
 echo "peak RSS since start (VmHWM): A ${rss[a]} MB   B ${rss[b]} MB"
