@@ -11,13 +11,14 @@
 # over its slices and its peak RSS.
 # Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
 # ENV_A / ENV_B: extra VAR=value settings for one side's server only, e.g. ENV_B="DOTNET_gcServer=0" bench/ab.sh HEAD
-# compares a runtime or configuration setting on the same build.
+# compares a runtime or configuration setting on the same build. BENCH_A / BENCH_B: extra load-tool options for one
+# side, e.g. BENCH_B=--dpop bench/ab.sh HEAD HEAD compares DPoP refreshes with Bearer refreshes on one build.
 # PRESEED_B=1000000 first fills B's database with that many token rows (bench/preseed.sh): with the same build on
 # both sides (e.g. bench/ab.sh HEAD), that measures the flat cost of a large token table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+[ $# -ge 1 ] && [ "$1" != -h ] && [ "$1" != --help ] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 rounds=${ROUNDS:-8} slice=${SLICE:-6s} concurrency=${CONCURRENCY:-16}
 
 work=$(mktemp -d -t identityhost-ab.XXXXXX)
@@ -71,7 +72,11 @@ if [ "${PRESEED_B:-0}" != 0 ]; then
 fi
 
 echo "== JIT warm-up, ${JIT_WARMUP:-20s} each"
-for url in "$url_a" "$url_b"; do dotnet "$bench" --url "$url" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 >/dev/null; done
+declare -A extra=([a]="${BENCH_A:-}" [b]="${BENCH_B:-}")
+# shellcheck disable=SC2086 # the extra options are words
+dotnet "$bench" --url "$url_a" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 ${extra[a]} >/dev/null
+# shellcheck disable=SC2086
+dotnet "$bench" --url "$url_b" --concurrency 8 --duration "${JIT_WARMUP:-20s}" --warmup 0 ${extra[b]} >/dev/null
 
 echo "== $rounds rounds of $slice per build at $concurrency clients"
 declare -A ok=([a]=0 [b]=0) cpu=([a]=0 [b]=0) p50=([a]="" [b]="") rss=([a]=? [b]=?) rate=([a]=0 [b]=0)
@@ -79,7 +84,8 @@ ratios=
 for round in $(seq "$rounds"); do
   for side in a b; do
     if [ "$side" = a ]; then url=$url_a pid=$pid_a; else url=$url_b pid=$pid_b; fi
-    out=$(dotnet "$bench" --url "$url" --concurrency "$concurrency" --duration "$slice" --warmup 1s --server-pid "$pid" --fail-on-error) ||
+    # shellcheck disable=SC2086
+    out=$(dotnet "$bench" --url "$url" --concurrency "$concurrency" --duration "$slice" --warmup 1s --server-pid "$pid" --fail-on-error ${extra[$side]}) ||
       { echo "$out" >&2; echo "build $side reported errors or broken chains" >&2; exit 1; }
     n=$(awk '/^  ok /{print $2}' <<<"$out"); s=$(awk '/server CPU/{print $3}' <<<"$out")
     p50[$side]+="$(awk '/latency ms/{print $4}' <<<"$out") "

@@ -17,7 +17,7 @@ internal sealed record BenchOptions
         usage: IdentityHost.Bench --url http://127.0.0.1:PORT [--mode refresh|password|client_credentials]
                                   [--concurrency N] [--duration 20s] [--warmup 5s] [--server-pid PID]
                                   [--client postman] [--secret postman-secret] [--scope "offline_access api"]
-                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error]
+                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error] [--dpop]
                IdentityHost.Bench summary RESULT.json|DIR...
                IdentityHost.Bench chart --out chart.svg RESULT.json|DIR...
         Durations: 20s, 500ms, 1m or plain seconds. The run stops by itself after warmup + duration + 30 s at most.
@@ -51,6 +51,9 @@ internal sealed record BenchOptions
 
     public bool FailOnError { get; init; }
 
+    /// <summary>Send a new RFC 9449 DPoP proof (ES256) with every token request (<c>--dpop</c>).</summary>
+    public bool Dpop { get; init; }
+
     public string EffectiveScope => Scope ?? (Mode == BenchMode.ClientCredentials ? "api" : "offline_access api");
 
     /// <summary>The absolute bound on a run: seeding, warm-up, measurement, verification and reporting included.</summary>
@@ -67,6 +70,7 @@ internal sealed record BenchOptions
     {
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var failOnError = false;
+        var dpop = false;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -78,6 +82,12 @@ internal sealed record BenchOptions
             if (arg == "--fail-on-error")
             {
                 failOnError = true;
+                continue;
+            }
+
+            if (arg == "--dpop")
+            {
+                dpop = true;
                 continue;
             }
 
@@ -120,6 +130,7 @@ internal sealed record BenchOptions
             Password = Take("password") ?? "Pass123$",
             JsonPath = Take("json"),
             FailOnError = failOnError,
+            Dpop = dpop,
         };
 
         return values.Count == 0 ? options : throw new ArgumentException($"Unknown option '--{values.Keys.First()}'.");

@@ -31,8 +31,9 @@ internal sealed class TokenEndpointClient : IDisposable
     private readonly HttpClient http;
     private readonly Uri tokenUri;
     private readonly AuthenticationHeaderValue basic;
+    private readonly DpopProofs? proofs;
 
-    public TokenEndpointClient(Uri baseUrl, string clientId, string clientSecret, int connections)
+    public TokenEndpointClient(Uri baseUrl, string clientId, string clientSecret, int connections, bool dpop = false)
     {
         http = new HttpClient(new SocketsHttpHandler
         {
@@ -48,6 +49,7 @@ internal sealed class TokenEndpointClient : IDisposable
             Timeout = RequestTimeout,
         };
         tokenUri = new Uri(baseUrl, "connect/token");
+        proofs = dpop ? new DpopProofs(tokenUri) : null;
 
         // RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined for Basic authentication.
         basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
@@ -81,6 +83,10 @@ internal sealed class TokenEndpointClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, tokenUri) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = basic;
+        if (proofs is not null)
+        {
+            request.Headers.Add("DPoP", proofs.Next());
+        }
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);
@@ -137,5 +143,9 @@ internal sealed class TokenEndpointClient : IDisposable
         return new TokenOutcome(status, error, hasAccessToken, refreshToken);
     }
 
-    public void Dispose() => http.Dispose();
+    public void Dispose()
+    {
+        http.Dispose();
+        proofs?.Dispose();
+    }
 }
