@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using IdentityHost.Storage;
+using IdentityHost.Storage.Stores;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.IdentityModel.Tokens;
 
@@ -9,19 +10,20 @@ namespace IdentityHost.Dpop;
 /// <summary>
 /// Single use of a proof's <c>jti</c> across every instance: one indexed INSERT that does nothing when the row is already
 /// there (SQLite and PostgreSQL both speak <c>ON CONFLICT DO NOTHING</c>), so no exception and no second round trip.
+/// It runs as a prepared statement on the request's kept connection, like the token store's SQL (<see cref="PreparedSql"/>).
 /// The database context is only taken when a proof is checked: a Bearer request costs nothing.
 /// </summary>
 public sealed class DpopReplayCache(IServiceProvider services)
 {
+    private const string Insert = "INSERT INTO \"DpopProofUses\" (\"Id\", \"ExpiresAt\") VALUES (@id, @expires) ON CONFLICT DO NOTHING";
+
     /// <summary>True the first time <paramref name="jti"/> is seen; false for a replay.</summary>
     public async Task<bool> TryUseAsync(string jti, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
         var id = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(jti)));
         var expires = expiresAt.ToUnixTimeSeconds();
-        var db = services.GetRequiredService<ApplicationDbContext>();
-        var inserted = await db.Database.ExecuteSqlAsync(
-            $"""INSERT INTO "DpopProofUses" ("Id", "ExpiresAt") VALUES ({id}, {expires}) ON CONFLICT DO NOTHING""", cancellationToken);
-        return inserted == 1;
+        await using var sql = await PreparedSql.OpenAsync(services.GetRequiredService<ApplicationDbContext>(), Insert, cancellationToken);
+        return await sql.With("@id", id).With("@expires", expires).Command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
     /// <summary>Deletes the rows whose proofs can no longer be presented; returns how many.</summary>
