@@ -27,6 +27,7 @@ public static class TokenServerExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<IdentityHostOptions>, IdentityHostOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<IdentityHost.Telemetry.IdentityHostTelemetry>();
         services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
