@@ -44,6 +44,12 @@ public static class EngineHandlers
         After<HandleRevocationRequestContext, FamilyRevocationOnRevoke>(Revocation.RevokeToken.Descriptor,
             "RFC 7009 §2.1: revoking a refresh token ends its family",
             filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
+        After<ValidateTokenContext, AccessTokenChecks.Validate>(Protection.ValidateAuthorizationEntry.Descriptor,
+            "JWT access tokens have no row: a revoked one (RFC 7009) or one whose client was removed is refused without it",
+            filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
+        After<HandleRevocationRequestContext, AccessTokenChecks.PrepareRevocation>(Revocation.AttachPrincipal.Descriptor,
+            "RFC 7009 for an access token without a row: one is written, keyed by its jti, for OpenIddict's RevokeToken to revoke",
+            filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireDegradedModeDisabled>()),
         After<HandleIntrospectionRequestContext, IntrospectionClaims>(Introspection.AttachApplicationClaims.Descriptor,
             "RFC 7662 §2.2: the token's own client learns its scope too, not only its audience",
             filters: builder => builder.AddFilter<OpenIddictServerHandlerFilters.RequireClientIdParameter>()

@@ -17,6 +17,7 @@ public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
         var isCode = context.Request.IsAuthorizationCodeGrantType() || context.Request.IsDeviceCodeGrantType();
+        rotation.NoteAccessToken(context.AccessToken);
         switch (await rotation.CommitAsync(context.ClientId))
         {
             case Rotation.Outcome.Replayed:

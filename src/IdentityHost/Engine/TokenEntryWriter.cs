@@ -40,6 +40,13 @@ public static class TokenEntryWriter
                 return;
             }
 
+            // A JWT access token gets no row: its family, client and any RFC 7009 revocation are checked without one
+            // (AccessTokenRevocations). A reference access token is its row, so it keeps one.
+            if (context.TokenType is TokenTypeIdentifiers.AccessToken && !context.IsReferenceToken)
+            {
+                return;
+            }
+
             var descriptor = new OpenIddictTokenDescriptor
             {
                 AuthorizationId = context.Principal.GetAuthorizationId(),

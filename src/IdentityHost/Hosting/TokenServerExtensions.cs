@@ -32,7 +32,7 @@ public static class TokenServerExtensions
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
         services.AddSingleton<SecretCheckCache>().AddSingleton<ApplicationCache>();
-        services.AddSingleton<ClaimsFactory>().AddSingleton<TokenPolicy>().AddScoped<UserReader>();
+        services.AddSingleton<ClaimsFactory>().AddSingleton<TokenPolicy>().AddScoped<UserReader>().AddScoped<AccessTokenRevocations>();
 
         // The refresh-token rules (RefreshTokens/): one set per request.
         services.AddScoped<RefreshTokenRules>().AddScoped<Rotation>().AddScoped<TokenFamilies>()

@@ -1,3 +1,4 @@
+using IdentityHost.Tokens;
 using IdentityHost.Configuration;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -13,7 +14,7 @@ namespace IdentityHost.RefreshTokens;
 /// the one whose revocation wins is accepted. A token spent by a server that died before storing its successor is
 /// accepted the same way, so a crash mid-refresh does not log the client out.
 /// </summary>
-public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
+public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, AccessTokenRevocations accessTokens, IOptionsMonitor<IdentityHostOptions> options, TimeProvider time)
 {
     public async Task<bool> TryAcceptRetryAsync(object token, string? familyId)
     {
@@ -28,6 +29,7 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
         var tokenId = await tokens.GetIdAsync(token);
         var successors = new List<object>();
         var lostResponse = new List<object>();
+        var refreshTokens = new List<object> { token };
         await foreach (var member in tokens.FindByAuthorizationIdAsync(familyId))
         {
             if (await tokens.GetIdAsync(member) == tokenId)
@@ -36,6 +38,11 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
             }
 
             var isRefreshToken = await tokens.HasTypeAsync(member, TokenTypeIdentifiers.RefreshToken);
+            if (isRefreshToken)
+            {
+                refreshTokens.Add(member);
+            }
+
             if (await tokens.HasStatusAsync(member, Statuses.Valid))
             {
                 (isRefreshToken ? successors : lostResponse).Add(member);
@@ -66,6 +73,13 @@ public sealed class ReuseLeeway(IOpenIddictTokenManager tokens, IOptionsMonitor<
             foreach (var member in lostResponse)
             {
                 await tokens.TryRevokeAsync(member);
+            }
+
+            // Access tokens have no rows of their own: each is found by its jti on its refresh token's row.
+            var now = time.GetUtcNow();
+            foreach (var refreshToken in refreshTokens)
+            {
+                await accessTokens.RevokeSiblingAsync(refreshToken, now);
             }
         }
 

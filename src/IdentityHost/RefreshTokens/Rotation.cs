@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using IdentityHost.Tokens;
 using System.Data.Common;
 using System.Security.Claims;
 using IdentityHost.Storage;
@@ -45,6 +47,23 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
 
     /// <summary>A new token's row, built in memory with its id chosen up front (written at <see cref="CommitAsync"/>).</summary>
     public void Add(Token row) => created.Add(row.Id!, row);
+
+    /// <summary>
+    /// The response's access token has no row of its own (<see cref="AccessTokenRevocations"/>): its <c>jti</c> and
+    /// expiry go onto the row of the refresh token issued with it, where the reuse leeway finds them.
+    /// </summary>
+    public void NoteAccessToken(string? accessToken)
+    {
+        foreach (var row in created.Values)
+        {
+            if (row.Type == TokenTypeIdentifiers.RefreshToken && AccessTokenRevocations.Note(accessToken) is { } note)
+            {
+                var properties = string.IsNullOrEmpty(row.Properties) ? new JsonObject() : JsonNode.Parse(row.Properties)!.AsObject();
+                properties[AccessTokenRevocations.SiblingProperty] = JsonNode.Parse(note);
+                row.Properties = properties.ToJsonString();
+            }
+        }
+    }
 
     /// <summary>The row <see cref="Add"/> was given for <paramref name="id"/>, to complete it with its payload.</summary>
     public Token? Find(string? id) => id is not null && created.TryGetValue(id, out var row) ? row : null;
