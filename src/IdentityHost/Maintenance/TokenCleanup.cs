@@ -1,4 +1,5 @@
 using IdentityHost.Configuration;
+using IdentityHost.Hosting;
 using IdentityHost.Dpop;
 using IdentityHost.Storage;
 using Microsoft.Extensions.Options;
@@ -44,7 +45,7 @@ public sealed class TokenCleanup(
         }
 
         using var timer = new PeriodicTimer(settings.Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await timer.WaitForNextTickOrStopAsync(stoppingToken))
         {
             try
             {
