@@ -8,14 +8,14 @@ internal static class CommandCatalog
 {
     public static readonly IReadOnlyList<CommandHelp> All =
     [
-        new("revoke --user NAME", "sign a user out everywhere: revoke all their token families"),
-        new("users lock NAME", "lock a user: no new sign-ins, and every token family revoked"),
-        new("users unlock NAME", "end a lock (an administrator's or a failed-password lock-out)"),
-        new("sessions list --user NAME", "a user's live sessions (token families): client, created, last refreshed, IP, user agent"),
-        new("sessions revoke FAMILY-ID", "sign one device out: revoke one token family"),
-        new("audit [--user NAME] [--client ID] [--since 24h] [--json]", "security events, oldest first (--json: one JSON object a line)"),
-        new("keys rotate", "create a new signing key and encryption key (running servers pick them up)"),
-        new("keys list", "list the keys and which one signs"),
+        new("revoke --user NAME", "sign a user out everywhere (revoke all their token families)"),
+        new("users lock NAME", "lock a user: no new sign-ins, every token family revoked"),
+        new("users unlock NAME", "end a lock, or a lock-out after wrong passwords"),
+        new("sessions list --user NAME", "a user's live sessions: client, times, IP, user agent"),
+        new("sessions revoke FAMILY-ID", "sign one device out (revoke one token family)"),
+        new("audit [--user NAME] [--client ID] [--since 24h] [--json]", "security events (--json: one JSON object a line)"),
+        new("keys rotate", "new signing and encryption keys (running servers switch)"),
+        new("keys list", "the keys, and which one signs"),
         new("help [COMMAND]", "this list, or one command's usage (also --help, -h)"),
     ];
 
