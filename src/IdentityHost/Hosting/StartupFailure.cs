@@ -75,7 +75,7 @@ public static partial class StartupFailure
     private static string AddressInUse(string message)
     {
         var address = BoundAddress().Match(message) is { Success: true } match ? $" on {match.Groups["address"].Value}" : "";
-        return $"Cannot listen{address}: the address is already in use (another IdentityHost?); choose another with --urls.";
+        return $"Cannot listen{address}: address already in use (another IdentityHost?); choose another with --urls.";
     }
 
     [GeneratedRegex(@"address (?<address>\S+?): address already in use", RegexOptions.CultureInvariant)]

@@ -89,7 +89,7 @@ public sealed class CommandLineProcessTests
         var run = await RunAsync(folder, [], "--urls", $"http://127.0.0.1:{port}");
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal([$"Cannot listen on http://127.0.0.1:{port}: the address is already in use (another IdentityHost?); choose another with --urls."], Lines(run.Errors));
+        Assert.Equal([$"Cannot listen on http://127.0.0.1:{port}: address already in use (another IdentityHost?); choose another with --urls."], Lines(run.Errors));
         AssertNoStackTrace(run.Output);
     }
 
