@@ -1,6 +1,6 @@
 using IdentityHost.Configuration;
-using IdentityHost.Hosting;
 using IdentityHost.Dpop;
+using IdentityHost.Hosting;
 using IdentityHost.Storage;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
