@@ -6,6 +6,13 @@ Log.Logger = new LoggerConfiguration().WriteTo.Console().CreateBootstrapLogger()
 
 try
 {
+    // `-- help` (the list of commands) and an unknown command are answered before anything is built.
+    var invocation = CommandLine.Classify(args);
+    if (CommandLine.AnswerWithoutHost(invocation) is { } answered)
+    {
+        return answered;
+    }
+
     var builder = WebApplication.CreateBuilder(args);
 
     // Console logs, readable in Development and JSON elsewhere; tokens, secrets and passwords are never logged
@@ -37,9 +44,9 @@ try
     var app = builder.Build();
 
     // Operator commands (`-- revoke --user alice`, `-- keys rotate`) run against the same configuration and exit.
-    if (AdminCommands.IsCommand(args))
+    if (invocation.Kind == InvocationKind.Command)
     {
-        return await AdminCommands.RunAsync(app, args);
+        return await CommandLine.RunAsync(app, invocation.Command);
     }
 
     app.UseProxyTrust();

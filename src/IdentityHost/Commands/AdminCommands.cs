@@ -9,21 +9,11 @@ namespace IdentityHost.Commands;
 /// <summary>
 /// Operator commands run with the server's own configuration instead of starting it:
 /// <c>dotnet run --project src/IdentityHost -- revoke --user alice</c>, <c>-- users lock alice</c>, <c>-- keys rotate</c>.
+/// <see cref="CommandLine"/> finds the command (the arguments start with its word); <c>help</c> lists them
+/// from <see cref="CommandCatalog"/>, where each command also has its line.
 /// </summary>
 public static class AdminCommands
 {
-    private const string Usage = """
-        Usage:
-          IdentityHost                          run the token server
-          IdentityHost revoke --user <name|id>  sign a user out everywhere (revoke all their token families)
-          IdentityHost users lock <name|id>     lock a user: no new sign-ins, and every token family revoked
-          IdentityHost users unlock <name|id>   end a lock (an administrator's or a failed-password lock-out)
-          IdentityHost keys rotate              create a new signing key and encryption key (running servers pick them up)
-          IdentityHost keys list                list the keys and which one signs
-        """;
-
-    public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
-
     public static async Task<int> RunAsync(WebApplication app, string[] args)
     {
         await using var scope = app.Services.CreateAsyncScope();
@@ -57,8 +47,7 @@ public static class AdminCommands
                 return 0;
 
             default:
-                await Console.Error.WriteLineAsync(Usage);
-                return 2;
+                return await CommandLine.WrongArgumentsAsync(args);
         }
     }
 

@@ -14,6 +14,9 @@ namespace IdentityHost.Hosting;
 
 public static class StorageExtensions
 {
+    /// <summary>Without <c>ConnectionStrings:IdentityHost</c>: a SQLite file under the repo-root <c>data/</c>.</summary>
+    internal const string DefaultSqliteConnectionString = "Data Source=data/identityhost.db";
+
     /// <summary>EF Core on SQLite (WAL, busy timeout) for users and OpenIddict's entities, plus ASP.NET Core Identity.</summary>
     public static WebApplicationBuilder AddStorage(this WebApplicationBuilder builder)
     {
@@ -74,7 +77,7 @@ public static class StorageExtensions
     /// </summary>
     internal static string ResolveSqliteConnectionString(string? configured, string contentRoot)
     {
-        var builder = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(configured) ? "Data Source=data/identityhost.db" : configured);
+        var builder = new SqliteConnectionStringBuilder(string.IsNullOrWhiteSpace(configured) ? DefaultSqliteConnectionString : configured);
         if (string.IsNullOrEmpty(builder.DataSource) || builder.DataSource == ":memory:" || builder.Mode == SqliteOpenMode.Memory)
         {
             return builder.ToString();

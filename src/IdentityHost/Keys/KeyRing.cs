@@ -41,14 +41,23 @@ public sealed class KeyRing : IDisposable
             .Max();
         retireAfter = longestAccessToken + PublicationMargin;
 
-        if (!System.IO.Directory.Exists(Directory) || !KeyFiles.ListKeyFiles(Directory).Any())
+        try
         {
-            KeyFiles.Generate(Directory, time.GetUtcNow(), algorithm);
-            logger.LogInformation("Generated a new {Algorithm} signing key and encryption key in {KeysPath}", algorithm, Directory);
+            if (!System.IO.Directory.Exists(Directory) || !KeyFiles.ListKeyFiles(Directory).Any())
+            {
+                KeyFiles.Generate(Directory, time.GetUtcNow(), algorithm);
+                logger.LogInformation("Generated a new {Algorithm} signing key and encryption key in {KeysPath}", algorithm, Directory);
+            }
+
+            KeyFolderPermissions.RestrictFolder(Directory);
+            current = Load();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SetupException(
+                $"The keys folder '{Directory}' cannot be read or created ({ex.Message}); check IdentityHost:KeysPath, and that the user running IdentityHost may read and write it.", ex);
         }
 
-        KeyFolderPermissions.RestrictFolder(Directory);
-        current = Load();
         Log(current);
     }
 

@@ -1,4 +1,5 @@
 using IdentityHost.Configuration;
+using IdentityHost.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace IdentityHost.Keys;
@@ -13,7 +14,7 @@ public sealed class KeyRingWatcher(KeyRing keys, IOptions<IdentityHostOptions> o
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.Keys.ReloadInterval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await timer.WaitForNextTickOrStopAsync(stoppingToken))
         {
             try
             {

@@ -1,5 +1,6 @@
 using IdentityHost.Configuration;
 using IdentityHost.Dpop;
+using IdentityHost.Hosting;
 using IdentityHost.Storage;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
@@ -44,7 +45,7 @@ public sealed class TokenCleanup(
         }
 
         using var timer = new PeriodicTimer(settings.Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (await timer.WaitForNextTickOrStopAsync(stoppingToken))
         {
             try
             {

@@ -1,4 +1,5 @@
 using IdentityHost.Configuration;
+using IdentityHost.Hosting;
 using IdentityHost.Keys;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
@@ -43,8 +44,23 @@ public sealed class DatabaseInitializer(IServiceProvider services, IHostEnvironm
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Applies pending migrations (and WAL mode, which persists in the database file).</summary>
+    /// <summary>
+    /// Applies pending migrations (and WAL mode, which persists in the database file). A database that cannot be opened
+    /// is a <see cref="SetupException"/> saying which and why (<see cref="DatabaseFailure"/>).
+    /// </summary>
     public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await MigrateOpenedAsync(cancellationToken);
+        }
+        catch (Exception ex) when (DatabaseFailure.Describe(ex, services, opening: true) is { } unreachable)
+        {
+            throw unreachable;
+        }
+    }
+
+    private async Task MigrateOpenedAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var db = OpenDatabase(scope.ServiceProvider);
