@@ -18,6 +18,9 @@ try
     // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
     builder.AddTokenServer();
 
+    // Security events (sign-ins, replays, revocations, administrators' actions) to the log and the AuditEvents table.
+    builder.AddAudit();
+
     // The login page and browser session for the authorization code flow; CORS for browser clients' origins.
     builder.AddInteractiveSignIn();
     builder.AddClientCors();

@@ -18,6 +18,12 @@ public enum FamilyRevocationReason
 
     /// <summary>The user's credentials changed (password change, sign-out everywhere, administrator lock) since the family began.</summary>
     CredentialsChanged,
+
+    /// <summary>An administrator ended the family (<c>-- sessions revoke</c>) or locked the user (<c>-- users lock</c>).</summary>
+    Administrator,
+
+    /// <summary>The user was signed out everywhere (<c>-- revoke --user</c>).</summary>
+    SignOutEverywhere,
 }
 
 /// <summary>
