@@ -20,6 +20,10 @@ public static class AdminCommands
           IdentityHost users unlock <name|id>   end a lock (an administrator's or a failed-password lock-out)
           IdentityHost keys rotate              create a new signing key and encryption key (running servers pick them up)
           IdentityHost keys list                list the keys and which one signs
+          IdentityHost audit [--user <name|id>] [--client <id>] [--since 24h|7d|<ISO time>] [--json]
+                                                security events (sign-ins, replays, revocations, administrators' actions)
+          IdentityHost sessions list --user <name|id>   a user's live token families (one per device)
+          IdentityHost sessions revoke <family-id>      sign one device out (revoke that token family)
         """;
 
     public static bool IsCommand(string[] args) => args.Length > 0 && !args[0].StartsWith('-');
@@ -42,8 +46,17 @@ public static class AdminCommands
                 await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
                 return await UserCommands.UnlockAsync(services, user);
 
+            case ["audit", ..]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await AuditCommands.RunAsync(services, args[1..]);
+
+            case ["sessions", ..]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await SessionCommands.RunAsync(services, args[1..]);
+
             case ["keys", "rotate"]:
                 var rotated = services.GetRequiredService<KeyRing>().Rotate();
+                await services.GetRequiredService<Audit.SecurityEvents>().SigningKeyRotatedAsync(rotated);
                 Console.WriteLine($"Created signing key {rotated} in {services.GetRequiredService<KeyRing>().Directory}.");
                 Console.WriteLine("Running instances sharing this folder switch to it within IdentityHost:Keys:ReloadInterval (1 minute by default); the previous keys stay published and usable for decryption.");
                 return 0;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Security.Claims;
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using OpenIddict.Abstractions;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
@@ -23,7 +24,7 @@ namespace IdentityHost.RefreshTokens;
 /// sign-in spends, <see cref="Engine.TokenEntryWriter"/> hands over the new rows) and <see cref="Engine.RotationCommit"/>
 /// commits it.
 /// </summary>
-public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger)
+public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events)
 {
     public enum Outcome
     {
@@ -63,6 +64,7 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
             {
                 await transaction.RollbackAsync();
                 var principal = spent.Value.Principal;
+                await events.ReplayDetectedAsync(principal, principal.GetAuthorizationId(), clientId);
                 await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.Replay, clientId, principal.GetClaim(Claims.Subject));
                 return Outcome.Replayed;
             }

@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -40,13 +41,14 @@ public sealed class TokenFamilies(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
     UserManager<ApplicationUser> users,
-    ILogger<TokenFamilies> logger)
+    SecurityEvents events)
 {
-    public async Task RevokeAsync(string? familyId, FamilyRevocationReason reason, string? clientId, string? subject)
+    /// <summary>Ends the family; returns how many of its tokens were revoked now.</summary>
+    public async Task<long> RevokeAsync(string? familyId, FamilyRevocationReason reason, string? clientId, string? subject)
     {
         if (string.IsNullOrEmpty(familyId))
         {
-            return;
+            return 0;
         }
 
         if (await authorizations.FindByIdAsync(familyId) is { } authorization)
@@ -55,9 +57,8 @@ public sealed class TokenFamilies(
         }
 
         var count = await tokens.RevokeByAuthorizationIdAsync(familyId);
-        logger.Log(reason == FamilyRevocationReason.Replay ? LogLevel.Warning : LogLevel.Information,
-            "{Event}: revoked token family {FamilyId} of subject {Subject} (client {ClientId}), reason {Reason}; {TokenCount} token(s) revoked",
-            reason == FamilyRevocationReason.Replay ? "Security" : "Revocation", familyId, subject, clientId, reason, count);
+        await events.FamilyRevokedAsync(familyId, reason, clientId, subject, count);
+        return count;
     }
 
     /// <summary>
@@ -65,7 +66,7 @@ public sealed class TokenFamilies(
     /// and token of the user is revoked, and the security stamp is renewed so that browser sessions and any token
     /// minted before this moment fail their next check.
     /// </summary>
-    public async Task<(long Families, long Tokens)> RevokeAllAsync(ApplicationUser user, CancellationToken cancellationToken = default)
+    public async Task<(long Families, long Tokens)> RevokeAllAsync(ApplicationUser user, FamilyRevocationReason reason = FamilyRevocationReason.SignOutEverywhere, CancellationToken cancellationToken = default)
     {
         var stamp = await users.UpdateSecurityStampAsync(user);
         if (!stamp.Succeeded)
@@ -75,8 +76,7 @@ public sealed class TokenFamilies(
 
         var revokedFamilies = await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
         var revokedTokens = await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
-        logger.LogInformation("Revocation: signed user {Subject} out everywhere; {AuthorizationCount} famil(ies) and {TokenCount} token(s) revoked",
-            user.Id, revokedFamilies, revokedTokens);
+        await events.SignedOutEverywhereAsync(user.Id, reason, revokedFamilies, revokedTokens);
         return (revokedFamilies, revokedTokens);
     }
 }
