@@ -58,12 +58,6 @@ public sealed class AuditTrail : BackgroundService
         await FlushAsync(CancellationToken.None);
     }
 
-    public override void Dispose()
-    {
-        writing.Dispose();
-        base.Dispose();
-    }
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         try
@@ -119,7 +113,7 @@ public sealed class AuditTrail : BackgroundService
             db.AuditEvents.AddRange(rows);
             await db.SaveChangesAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is DbException or DbUpdateException or TimeoutException or InvalidOperationException)
+        catch (Exception exception) when (exception is DbException or DbUpdateException or TimeoutException or InvalidOperationException or ObjectDisposedException)
         {
             logger.LogError(exception, "Writing {AuditEventCount} audit event(s) failed; they are only in the log", rows.Count);
         }
