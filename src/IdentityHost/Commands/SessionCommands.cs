@@ -65,7 +65,7 @@ public static class SessionCommands
             var refreshTokens = new List<object>();
             await foreach (var token in tokens.FindByAuthorizationIdAsync(id))
             {
-                if (await tokens.HasTypeAsync(token, TokenTypeHints.RefreshToken))
+                if (await tokens.HasTypeAsync(token, TokenTypeIdentifiers.RefreshToken))
                 {
                     refreshTokens.Add(token);
                 }

@@ -79,7 +79,13 @@ public sealed class RefreshTokenRules(
 
             // Replay of a spent or revoked refresh token or code: end the family.
             case Presented.TokenRequest when isRefreshToken || isCode:
-                await events.ReplayDetectedAsync(principal, familyId, clientId);
+                if (isRedeemed)
+                {
+                    // A spent token presented again; a token revoked with its family (after a replay, a revocation or a
+                    // sign-out) is refused the same way but is no new replay: the device signed out will try it once.
+                    await events.ReplayDetectedAsync(principal, familyId, clientId);
+                }
+
                 await families.RevokeAsync(familyId, FamilyRevocationReason.Replay, clientId, principal.GetClaim(Claims.Subject));
                 return isRefreshToken ? ReplayedDescription : ReplayedCodeDescription;
 

@@ -51,13 +51,20 @@ public sealed class TokenFamilies(
             return 0;
         }
 
+        var wasValid = false;
         if (await authorizations.FindByIdAsync(familyId) is { } authorization)
         {
+            wasValid = await authorizations.HasStatusAsync(authorization, OpenIddictConstants.Statuses.Valid);
             await authorizations.TryRevokeAsync(authorization);
         }
 
         var count = await tokens.RevokeByAuthorizationIdAsync(familyId);
-        await events.FamilyRevokedAsync(familyId, reason, clientId, subject, count);
+        if (wasValid || count > 0)
+        {
+            // A security event only when a family really ended now, not for a token of a family already ended.
+            await events.FamilyRevokedAsync(familyId, reason, clientId, subject, count);
+        }
+
         return count;
     }
 
