@@ -71,7 +71,7 @@ public sealed partial class SecurityEvents(
         logger.LogInformation(AuditEventTypes.TokenRevoked, "Audit {AuditType}: client {ClientId} revoked token {TokenId} (subject {Subject}, family {FamilyId})",
             AuditEventTypes.TokenRevoked.Name, clientId, principal.GetTokenId(), subject, familyId);
         trail.Enqueue(Row(AuditEventTypes.TokenRevoked, clientId, subject, familyId, null,
-            $"token_id={principal.GetTokenId()} token_type={principal.GetTokenType()}"));
+            $"token_id={principal.GetTokenId()} token_type={(principal.HasTokenType(TokenTypeIdentifiers.AccessToken) ? TokenTypeHints.AccessToken : principal.GetTokenType())}"));
     }
 
     /// <summary>Every family of a user ended at once (sign-out everywhere, an administrator's lock); written at once.</summary>

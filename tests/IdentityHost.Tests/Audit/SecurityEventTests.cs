@@ -58,6 +58,23 @@ public sealed class SecurityEventTests : IDisposable
     }
 
     [Fact]
+    public async Task AccessTokenRevocation_WritesTokenRevoked_AndEndsNoFamily()
+    {
+        var client = factory.CreateTokenClient();
+        var user = await factory.CreateUserAsync();
+        var tokens = await client.PasswordAsync(username: user);
+
+        Assert.Equal(HttpStatusCode.OK, (await client.RevokeAsync(tokens.AccessToken)).Status);
+
+        var rows = await AuditTestKit.RowsAsync(factory);
+        var revoked = Assert.Single(rows, row => row.Type == AuditEventTypes.TokenRevoked.Name);
+        Assert.Equal((Assert.Single(await AuditTestKit.FamilyIdsAsync(factory, user)), "postman"), (revoked.FamilyId, revoked.ClientId));
+        Assert.Contains("token_type=access_token", revoked.Detail);
+        Assert.DoesNotContain(rows, row => row.Type == AuditEventTypes.FamilyRevoked.Name);
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(tokens.RefreshToken)).Status);
+    }
+
+    [Fact]
     public async Task SignIns_AreCountedByPathAndOutcome_AndAuditedWithTheRequestsUserAgent()
     {
         using var metrics = new MetricRecorder(factory);
