@@ -17,13 +17,16 @@ try
 
     // Console logs, readable in Development and JSON elsewhere; tokens, secrets and passwords are never logged
     // (request lines carry no query string; OpenIddict and ASP.NET Core hosting are silenced below Warning).
-    builder.AddLogging();
+    builder.AddLogging(toStandardError: invocation.Kind == InvocationKind.Command);
 
     // Users, OpenIddict entities and migrations on SQLite (embedded) or PostgreSQL (several instances).
     builder.AddStorage();
 
     // The OAuth 2.0 / OpenID Connect engine, keys and refresh-token rules.
     builder.AddTokenServer();
+
+    // Security events (sign-ins, replays, revocations, administrators' actions) to the log and the AuditEvents table.
+    builder.AddAudit();
 
     // The login page and browser session for the authorization code flow; CORS for browser clients' origins.
     builder.AddInteractiveSignIn();

@@ -29,7 +29,7 @@ public static class AdministratorLock
     {
         Check(await users.SetLockoutEnabledAsync(user, true), user);
         Check(await users.SetLockoutEndDateAsync(user, DateTimeOffset.MaxValue), user);
-        var (revoked, _) = await families.RevokeAllAsync(user);
+        var (revoked, _) = await families.RevokeAllAsync(user, FamilyRevocationReason.Administrator);
         return revoked;
     }
 

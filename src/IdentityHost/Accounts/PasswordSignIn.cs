@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 
@@ -34,17 +35,26 @@ public enum PasswordCheck
 /// then): counting would extend a lock-out without end and overwrite an administrator's lock with a 5-minute one.</item>
 /// </list>
 /// Guessing is bounded by the shared sign-in budget (<c>IdentityHost:RateLimits:Login</c>), per IP and per user name.
+/// Every attempt is a security event (<see cref="SecurityEvents.SignIn"/>), with the user's id when the user exists.
 /// </summary>
-public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInManager<ApplicationUser> signIn, IPasswordHasher<ApplicationUser> hasher, DummyPasswordHash dummy)
+public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInManager<ApplicationUser> signIn, IPasswordHasher<ApplicationUser> hasher, DummyPasswordHash dummy, SecurityEvents events)
 {
-    public async Task<(PasswordCheck Result, ApplicationUser? User)> CheckAsync(string? userName, string? password)
+    public async Task<(PasswordCheck Result, ApplicationUser? User)> CheckAsync(string? userName, string? password, SignInPath path, string? clientId, string? sessionId = null)
+    {
+        var (result, user, found) = await CheckPasswordAsync(userName, password);
+        events.SignIn(path, result, found?.Id, userName, clientId, sessionId);
+        return (result, user);
+    }
+
+    /// <summary>The check itself; <c>Found</c> is the user with that name, whatever the result (for the audit trail only).</summary>
+    private async Task<(PasswordCheck Result, ApplicationUser? User, ApplicationUser? Found)> CheckPasswordAsync(string? userName, string? password)
     {
         password ??= "";
         var user = string.IsNullOrWhiteSpace(userName) || userName.Contains('\0', StringComparison.Ordinal) ? null : await users.FindByNameAsync(userName);
         if (user?.PasswordHash is null || password.Length == 0)
         {
             hasher.VerifyHashedPassword(DummyPasswordHash.User, dummy.Get(hasher), password);
-            return (PasswordCheck.Failed, null);
+            return (PasswordCheck.Failed, null, user);
         }
 
         var locked = await users.IsLockedOutAsync(user);
@@ -56,17 +66,17 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
                 await users.AccessFailedAsync(user);
             }
 
-            return (PasswordCheck.Failed, null);
+            return (PasswordCheck.Failed, null, user);
         }
 
         if (locked)
         {
-            return (AdministratorLock.IsLocked(user) ? PasswordCheck.LockedByAdministrator : PasswordCheck.LockedOut, user);
+            return (AdministratorLock.IsLocked(user) ? PasswordCheck.LockedByAdministrator : PasswordCheck.LockedOut, user, user);
         }
 
         if (!await signIn.CanSignInAsync(user))
         {
-            return (PasswordCheck.NotAllowed, user);
+            return (PasswordCheck.NotAllowed, user, user);
         }
 
         if (await users.GetAccessFailedCountAsync(user) > 0)
@@ -74,7 +84,7 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
             await users.ResetAccessFailedCountAsync(user);
         }
 
-        return (PasswordCheck.Succeeded, user);
+        return (PasswordCheck.Succeeded, user, user);
     }
 }
 

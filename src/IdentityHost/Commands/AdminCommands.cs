@@ -32,8 +32,17 @@ public static class AdminCommands
                 await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
                 return await UserCommands.UnlockAsync(services, user);
 
+            case ["audit", ..]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await AuditCommands.RunAsync(services, args[1..]);
+
+            case ["sessions", ..]:
+                await services.GetRequiredService<DatabaseInitializer>().MigrateAsync(app.Lifetime.ApplicationStopping);
+                return await SessionCommands.RunAsync(services, args[1..]);
+
             case ["keys", "rotate"]:
                 var rotated = services.GetRequiredService<KeyRing>().Rotate();
+                await services.GetRequiredService<Audit.SecurityEvents>().SigningKeyRotatedAsync(rotated);
                 Console.WriteLine($"Created signing key {rotated} in {services.GetRequiredService<KeyRing>().Directory}.");
                 Console.WriteLine("Running instances sharing this folder switch to it within IdentityHost:Keys:ReloadInterval (1 minute by default); the previous keys stay published and usable for decryption.");
                 return 0;

@@ -13,7 +13,7 @@ internal static class CommandCatalog
         new("users unlock NAME", "end a lock, or a lock-out after wrong passwords"),
         new("sessions list --user NAME", "a user's live sessions: client, times, IP, user agent"),
         new("sessions revoke FAMILY-ID", "sign one device out (revoke one token family)"),
-        new("audit [--user NAME] [--client ID] [--since 24h] [--json]", "security events (--json: one JSON object a line)"),
+        new("audit [--user NAME] [--client ID] [--since 24h|7d|ISO-TIME] [--json]", "security events (--json: one JSON object a line)"),
         new("keys rotate", "new signing and encryption keys (running servers switch)"),
         new("keys list", "the keys, and which one signs"),
         new("help [COMMAND]", "this list, or one command's usage (also --help, -h)"),

@@ -1,4 +1,5 @@
 using IdentityHost.Accounts;
+using IdentityHost.Audit;
 using IdentityHost.RefreshTokens;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
@@ -21,6 +22,7 @@ internal static class UserCommands
         }
 
         var families = await AdministratorLock.LockAsync(users, services.GetRequiredService<TokenFamilies>(), user);
+        await services.GetRequiredService<SecurityEvents>().UserLockedAsync(user.Id);
         Console.WriteLine($"Locked {user.UserName} ({user.Id}): no new sign-ins, {families} token famil(ies) revoked.");
         return 0;
     }
@@ -34,6 +36,7 @@ internal static class UserCommands
         }
 
         await AdministratorLock.UnlockAsync(users, user);
+        await services.GetRequiredService<SecurityEvents>().UserUnlockedAsync(user.Id);
         Console.WriteLine($"Unlocked {user.UserName} ({user.Id}): the user can sign in again.");
         return 0;
     }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
+using IdentityHost.Audit;
 using IdentityHost.Hosting;
 using IdentityHost.Tokens;
 using IdentityHost.Storage;
@@ -37,7 +38,8 @@ public static class AuthorizeEndpoint
         TokenPolicy policy,
         IOpenIddictApplicationManager applications,
         IOpenIddictAuthorizationManager authorizations,
-        TimeProvider time)
+        TimeProvider time,
+        SecurityEvents events)
     {
         var request = context.GetOpenIddictServerRequest() ??
             throw new InvalidOperationException("The OpenIddict server request cannot be retrieved.");
@@ -75,6 +77,7 @@ public static class AuthorizeEndpoint
         descriptor.Scopes.UnionWith(principal.GetScopes());
         descriptor.Properties[SessionProperty] = JsonSerializer.SerializeToElement(sessionId);
         principal.SetAuthorizationId(await authorizations.GetIdAsync(await authorizations.CreateAsync(descriptor)));
+        events.FamilyCreated(principal.GetAuthorizationId(), request.ClientId, user.Id, sessionId);
         return ProtocolResults.SignIn(principal);
     }
 

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityHost.Accounts;
+using IdentityHost.Audit;
 using IdentityHost.Tokens;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -27,7 +28,7 @@ public sealed class PasswordGrant(
             return ProtocolResults.Forbid(Errors.InvalidScope, $"The client is not allowed to request the '{disallowed}' scope.");
         }
 
-        var (result, user) = await passwords.CheckAsync(request.Username, request.Password);
+        var (result, user) = await passwords.CheckAsync(request.Username, request.Password, SignInPath.PasswordGrant, request.ClientId);
         if (result is PasswordCheck.LockedOut or PasswordCheck.LockedByAdministrator)
         {
             logger.LogWarning("Password grant refused for locked user {UserId} (client {ClientId})", user!.Id, request.ClientId);

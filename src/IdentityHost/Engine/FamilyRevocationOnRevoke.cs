@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.RefreshTokens;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
@@ -11,7 +12,7 @@ namespace IdentityHost.Engine;
 /// <c>Revocation.RevokeToken</c> has revoked the presented token and ends the rest of its family
 /// (<see cref="TokenFamilies"/>). Revoking an access token revokes only that token.
 /// </summary>
-public sealed class FamilyRevocationOnRevoke(TokenFamilies families) : IOpenIddictServerHandler<HandleRevocationRequestContext>
+public sealed class FamilyRevocationOnRevoke(TokenFamilies families, SecurityEvents events) : IOpenIddictServerHandler<HandleRevocationRequestContext>
 {
     public async ValueTask HandleAsync(HandleRevocationRequestContext context)
     {
@@ -19,6 +20,10 @@ public sealed class FamilyRevocationOnRevoke(TokenFamilies families) : IOpenIddi
         if (principal is not null && principal.HasTokenType(TokenTypeIdentifiers.RefreshToken))
         {
             await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.ClientRevocation, context.Request.ClientId, principal.GetClaim(Claims.Subject));
+        }
+        else if (principal is not null)
+        {
+            events.TokenRevoked(principal, context.Request.ClientId);
         }
     }
 }

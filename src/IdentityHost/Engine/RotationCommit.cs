@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.RefreshTokens;
 using Microsoft.Net.Http.Headers;
 using OpenIddict.Abstractions;
@@ -12,7 +13,7 @@ namespace IdentityHost.Engine;
 /// Once every token of the response is built and signed (after OpenIddict's <c>GenerateIdentityToken</c>, before
 /// anything is returned), commits the request's <see cref="Rotation"/> and turns its outcome into the protocol answer.
 /// </summary>
-public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler<ProcessSignInContext>
+public sealed class RotationCommit(Rotation rotation, SecurityEvents events) : IOpenIddictServerHandler<ProcessSignInContext>
 {
     public async ValueTask HandleAsync(ProcessSignInContext context)
     {
@@ -28,6 +29,11 @@ public sealed class RotationCommit(Rotation rotation) : IOpenIddictServerHandler
                 // Answered 503 with Retry-After (RetriableErrorStatus): the same token still works.
                 context.Reject(Errors.TemporarilyUnavailable,
                     "The token could not be issued because the database is temporarily unavailable. Nothing was changed: retry the same request shortly.");
+                return;
+
+            // A password sign-in's family was created by OpenIddict for this response (a code's, at /connect/authorize).
+            case Rotation.Outcome.Committed when context.Request.IsPasswordGrantType() && context.Principal?.GetAuthorizationId() is { } family:
+                events.FamilyCreated(family, context.ClientId, context.Principal.GetClaim(Claims.Subject));
                 return;
         }
     }

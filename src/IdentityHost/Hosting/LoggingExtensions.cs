@@ -15,9 +15,13 @@ public static class LoggingExtensions
     /// Development, compact JSON (<c>@t</c>, <c>@m</c>, <c>@l</c>, properties) elsewhere, or as <see cref="FormatKey"/>
     /// says. Start-up failures, logged through the static logger, use the same format.
     /// </summary>
-    public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder)
+    /// <param name="builder">The application being built.</param>
+    /// <param name="toStandardError">An operator command runs: its output (e.g. <c>audit --json</c>) owns standard
+    /// output, so every log line goes to standard error.</param>
+    public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder, bool toStandardError = false)
     {
         var json = UseJson(builder.Configuration[FormatKey], builder.Environment);
+        errorsOnly = toStandardError;
         // The static logger reports start-up failures; at the configured Debug level it also shows them in full.
         var level = DefaultLevel(builder.Configuration["Serilog:MinimumLevel:Default"] ?? builder.Configuration["Serilog:MinimumLevel"]);
         Log.Logger = ToConsole(new LoggerConfiguration().MinimumLevel.Is(level), json).CreateLogger();
@@ -85,6 +89,13 @@ public static class LoggingExtensions
             ? level
             : LogEventLevel.Information;
 
-    private static LoggerConfiguration ToConsole(LoggerConfiguration logger, bool json) =>
-        json ? logger.WriteTo.Console(new RenderedCompactJsonFormatter()) : logger.WriteTo.Console();
+    private static bool errorsOnly;
+
+    private static LoggerConfiguration ToConsole(LoggerConfiguration logger, bool json)
+    {
+        LogEventLevel? toStandardError = errorsOnly ? LogEventLevel.Verbose : null;
+        return json
+            ? logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: toStandardError)
+            : logger.WriteTo.Console(standardErrorFromLevel: toStandardError);
+    }
 }

@@ -31,6 +31,11 @@ public sealed class TokenCleanup(
         // Used DPoP proof ids can go as soon as their proofs are too old to be presented.
         var proofs = await DpopReplayCache.PruneAsync(scope.ServiceProvider.GetRequiredService<ApplicationDbContext>(), time.GetUtcNow(), cancellationToken);
         logger.LogInformation("Cleanup deleted {ProofCount} expired DPoP proof id(s)", proofs);
+
+        // Audit rows are kept for IdentityHost:Audit:Retention (90 days by default).
+        var audit = await Audit.AuditRetention.PruneAsync(scope.ServiceProvider.GetRequiredService<ApplicationDbContext>(), time.GetUtcNow(),
+            scope.ServiceProvider.GetRequiredService<IOptions<AuditOptions>>().Value.Retention, cancellationToken);
+        logger.LogInformation("Cleanup deleted {AuditEventCount} audit event(s) past their retention", audit);
         logger.LogInformation("Cleanup deleted {TokenCount} token(s) and {AuthorizationCount} authorization(s) dead since before {Threshold:u}",
             tokens, authorizations, threshold);
         return (tokens, authorizations);

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using IdentityHost.Accounts;
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using IdentityHost.Storage.Stores;
@@ -38,7 +39,8 @@ public sealed class RefreshTokenRules(
     ReuseLeeway leeway,
     UserReader users,
     SignInManager<ApplicationUser> identity,
-    TokenPolicy policy)
+    TokenPolicy policy,
+    SecurityEvents events)
 {
     public const string ReplayedDescription =
         "The refresh token is no longer valid: it was already used or revoked. Its token family has been revoked; sign in again.";
@@ -77,6 +79,13 @@ public sealed class RefreshTokenRules(
 
             // Replay of a spent or revoked refresh token or code: end the family.
             case Presented.TokenRequest when isRefreshToken || isCode:
+                if (isRedeemed)
+                {
+                    // A spent token presented again; a token revoked with its family (after a replay, a revocation or a
+                    // sign-out) is refused the same way but is no new replay: the device signed out will try it once.
+                    await events.ReplayDetectedAsync(principal, familyId, clientId);
+                }
+
                 await families.RevokeAsync(familyId, FamilyRevocationReason.Replay, clientId, principal.GetClaim(Claims.Subject));
                 return isRefreshToken ? ReplayedDescription : ReplayedCodeDescription;
 

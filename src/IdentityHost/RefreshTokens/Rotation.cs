@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using IdentityHost.Tokens;
 using System.Data.Common;
 using System.Security.Claims;
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using OpenIddict.Abstractions;
 using Token = OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreToken;
@@ -25,7 +26,7 @@ namespace IdentityHost.RefreshTokens;
 /// sign-in spends, <see cref="Engine.TokenEntryWriter"/> hands over the new rows) and <see cref="Engine.RotationCommit"/>
 /// commits it.
 /// </summary>
-public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger)
+public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events)
 {
     public enum Outcome
     {
@@ -82,6 +83,7 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
             {
                 await transaction.RollbackAsync();
                 var principal = spent.Value.Principal;
+                await events.ReplayDetectedAsync(principal, principal.GetAuthorizationId(), clientId);
                 await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.Replay, clientId, principal.GetClaim(Claims.Subject));
                 return Outcome.Replayed;
             }

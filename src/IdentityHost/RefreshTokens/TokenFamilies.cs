@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.Storage;
 using Microsoft.AspNetCore.Identity;
 using OpenIddict.Abstractions;
@@ -18,6 +19,12 @@ public enum FamilyRevocationReason
 
     /// <summary>The user's credentials changed (password change, sign-out everywhere, administrator lock) since the family began.</summary>
     CredentialsChanged,
+
+    /// <summary>An administrator ended the family (<c>-- sessions revoke</c>) or locked the user (<c>-- users lock</c>).</summary>
+    Administrator,
+
+    /// <summary>The user was signed out everywhere (<c>-- revoke --user</c>).</summary>
+    SignOutEverywhere,
 }
 
 /// <summary>
@@ -34,24 +41,31 @@ public sealed class TokenFamilies(
     IOpenIddictAuthorizationManager authorizations,
     IOpenIddictTokenManager tokens,
     UserManager<ApplicationUser> users,
-    ILogger<TokenFamilies> logger)
+    SecurityEvents events)
 {
-    public async Task RevokeAsync(string? familyId, FamilyRevocationReason reason, string? clientId, string? subject)
+    /// <summary>Ends the family; returns how many of its tokens were revoked now.</summary>
+    public async Task<long> RevokeAsync(string? familyId, FamilyRevocationReason reason, string? clientId, string? subject)
     {
         if (string.IsNullOrEmpty(familyId))
         {
-            return;
+            return 0;
         }
 
+        var wasValid = false;
         if (await authorizations.FindByIdAsync(familyId) is { } authorization)
         {
+            wasValid = await authorizations.HasStatusAsync(authorization, OpenIddictConstants.Statuses.Valid);
             await authorizations.TryRevokeAsync(authorization);
         }
 
         var count = await tokens.RevokeByAuthorizationIdAsync(familyId);
-        logger.Log(reason == FamilyRevocationReason.Replay ? LogLevel.Warning : LogLevel.Information,
-            "{Event}: revoked token family {FamilyId} of subject {Subject} (client {ClientId}), reason {Reason}; {TokenCount} token(s) revoked",
-            reason == FamilyRevocationReason.Replay ? "Security" : "Revocation", familyId, subject, clientId, reason, count);
+        if (wasValid || count > 0)
+        {
+            // A security event only when a family really ended now, not for a token of a family already ended.
+            await events.FamilyRevokedAsync(familyId, reason, clientId, subject, count);
+        }
+
+        return count;
     }
 
     /// <summary>
@@ -59,7 +73,7 @@ public sealed class TokenFamilies(
     /// and token of the user is revoked, and the security stamp is renewed so that browser sessions and any token
     /// minted before this moment fail their next check.
     /// </summary>
-    public async Task<(long Families, long Tokens)> RevokeAllAsync(ApplicationUser user, CancellationToken cancellationToken = default)
+    public async Task<(long Families, long Tokens)> RevokeAllAsync(ApplicationUser user, FamilyRevocationReason reason = FamilyRevocationReason.SignOutEverywhere, CancellationToken cancellationToken = default)
     {
         var stamp = await users.UpdateSecurityStampAsync(user);
         if (!stamp.Succeeded)
@@ -69,8 +83,7 @@ public sealed class TokenFamilies(
 
         var revokedFamilies = await authorizations.RevokeBySubjectAsync(user.Id, cancellationToken);
         var revokedTokens = await tokens.RevokeBySubjectAsync(user.Id, cancellationToken);
-        logger.LogInformation("Revocation: signed user {Subject} out everywhere; {AuthorizationCount} famil(ies) and {TokenCount} token(s) revoked",
-            user.Id, revokedFamilies, revokedTokens);
+        await events.SignedOutEverywhereAsync(user.Id, reason, revokedFamilies, revokedTokens);
         return (revokedFamilies, revokedTokens);
     }
 }

@@ -1,3 +1,4 @@
+using IdentityHost.Audit;
 using IdentityHost.Configuration;
 using OpenIddict.Abstractions;
 using static OpenIddict.Abstractions.OpenIddictConstants;
@@ -13,7 +14,8 @@ namespace IdentityHost.Seeding;
 public sealed class ClientSynchronizer(
     IOpenIddictApplicationManager applications,
     IOpenIddictScopeManager scopes,
-    ILogger<ClientSynchronizer> logger)
+    ILogger<ClientSynchronizer> logger,
+    SecurityEvents events)
 {
     public async Task SynchronizeAsync(IdentityHostOptions settings, CancellationToken cancellationToken)
     {
@@ -53,6 +55,7 @@ public sealed class ClientSynchronizer(
             var clientId = await applications.GetClientIdAsync(application, cancellationToken);
             await applications.DeleteAsync(application, cancellationToken);
             logger.LogWarning("Client {ClientId} is no longer configured: it was deleted with its tokens", clientId);
+            await events.ClientConfigurationAsync(AuditEventTypes.ClientRemoved, clientId!, "deleted with its token families and tokens");
         }
     }
 
@@ -77,6 +80,7 @@ public sealed class ClientSynchronizer(
         var existing = await applications.FindByClientIdAsync(clientId, cancellationToken);
         var descriptor = new OpenIddictApplicationDescriptor();
         var keepStoredSecret = false;
+        IReadOnlyDictionary<string, string>? before = null;
         if (existing is not null)
         {
             if (string.IsNullOrEmpty(client.Secret) && await applications.HasClientTypeAsync(existing, ClientTypes.Confidential, cancellationToken))
@@ -87,6 +91,7 @@ public sealed class ClientSynchronizer(
 
             // Start from the stored state so an unchanged secret keeps its hash instead of being re-hashed.
             await applications.PopulateAsync(descriptor, existing, cancellationToken);
+            before = ClientChanges.Snapshot(descriptor);
             keepStoredSecret = client.Secret is not null &&
                 await applications.HasClientTypeAsync(existing, ClientTypes.Confidential, cancellationToken) &&
                 await applications.ValidateClientSecretAsync(existing, client.Secret, cancellationToken);
@@ -102,10 +107,15 @@ public sealed class ClientSynchronizer(
         {
             await applications.CreateAsync(descriptor, cancellationToken);
             logger.LogInformation("Created client {ClientId}", clientId);
+            await events.ClientConfigurationAsync(AuditEventTypes.ClientCreated, clientId);
         }
         else
         {
             await applications.UpdateAsync(existing, descriptor, cancellationToken);
+            if (ClientChanges.Describe(before!, descriptor, secretChanged: !keepStoredSecret && client.Secret is not null) is { } changed)
+            {
+                await events.ClientConfigurationAsync(AuditEventTypes.ClientChanged, clientId, changed);
+            }
         }
     }
 

@@ -16,6 +16,8 @@ public abstract class ApplicationDbContext(DbContextOptions options)
 
     public DbSet<DpopProofUse> DpopProofUses => Set<DpopProofUse>();
 
+    public DbSet<Audit.AuditEvent> AuditEvents => Set<Audit.AuditEvent>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);
@@ -28,6 +30,7 @@ public abstract class ApplicationDbContext(DbContextOptions options)
             entity.Property(use => use.Id).HasMaxLength(DpopProofUse.IdLength).IsUnicode(false);
             entity.HasIndex(use => use.ExpiresAt);
         });
+        builder.ApplyConfiguration(new Audit.AuditEventConfiguration());
     }
 }
 

@@ -87,6 +87,8 @@ public sealed class SecretsInLogsTests
         Assert.True(lines.Any(line => line.Contains("\"/connect/token\" responded 200", StringComparison.Ordinal)) &&
             lines.Any(line => line.Contains("reason Replay", StringComparison.Ordinal)),
             "The request lines and the replay warning should have been captured:\n" + string.Join("\n", lines.Select(line => line.Split('\n')[0])));
+        // Audit rows (sign-ins, families, the replay, revocations, the logout) follow the same rule.
+        lines.AddRange(await Audit.AuditTestKit.RowTextsAsync(factory));
         var leaks = (from line in lines
                      from secret in secrets.SelectMany(Fragments).Distinct()
                      where line.Contains(secret, StringComparison.Ordinal)

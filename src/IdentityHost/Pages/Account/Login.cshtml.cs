@@ -1,5 +1,6 @@
 using System.Globalization;
 using IdentityHost.Accounts;
+using IdentityHost.Audit;
 using IdentityHost.Endpoints;
 using IdentityHost.Hosting;
 using IdentityHost.Storage;
@@ -56,11 +57,12 @@ public sealed class LoginModel(
             return TooManyAttempts(wait);
         }
 
-        var (result, user) = await passwords.CheckAsync(UserName, Password);
+        // The session id survives cookie renewals (it is a property, not a claim); token families remember it.
+        var sessionId = Guid.NewGuid().ToString("N");
+        var (result, user) = await passwords.CheckAsync(UserName, Password, SignInPath.LoginPage, ReturnClientId(), sessionId);
         if (result == PasswordCheck.Succeeded)
         {
-            // The session id survives cookie renewals (it is a property, not a claim); token families remember it.
-            var session = new AuthenticationProperties { Items = { [AuthorizeEndpoint.SessionProperty] = Guid.NewGuid().ToString("N") } };
+            var session = new AuthenticationProperties { Items = { [AuthorizeEndpoint.SessionProperty] = sessionId } };
             await signIn.SignInAsync(user!, session, authenticationMethod: "pwd");
             return LocalRedirect(Url.IsLocalUrl(ReturnUrl) ? ReturnUrl : InteractiveSignInExtensions.SignedInPath);
         }
@@ -95,15 +97,15 @@ public sealed class LoginModel(
 
     private async Task<string?> FindClientNameAsync()
     {
-        if (!Url.IsLocalUrl(ReturnUrl) || !Uri.TryCreate(new Uri("http://local"), ReturnUrl, out var uri))
-        {
-            return null;
-        }
-
-        var clientId = Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(OpenIddictConstants.Parameters.ClientId, out var values)
-            ? values.ToString()
-            : null;
+        var clientId = ReturnClientId();
         var application = string.IsNullOrEmpty(clientId) ? null : await applications.FindByClientIdAsync(clientId);
         return application is null ? null : await applications.GetLocalizedDisplayNameAsync(application);
     }
+
+    /// <summary>The client_id of the authorization request the page returns to, if any.</summary>
+    private string? ReturnClientId() =>
+        Url.IsLocalUrl(ReturnUrl) && Uri.TryCreate(new Uri("http://local"), ReturnUrl, out var uri) &&
+        Microsoft.AspNetCore.WebUtilities.QueryHelpers.ParseQuery(uri.Query).TryGetValue(OpenIddictConstants.Parameters.ClientId, out var values)
+            ? values.ToString()
+            : null;
 }
