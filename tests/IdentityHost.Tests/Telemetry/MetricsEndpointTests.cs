@@ -67,14 +67,7 @@ public sealed class MetricsEndpointTests
     [Fact]
     public void OtlpEndpoint_RegistersTracingAndMetrics_EvenWithPrometheusOff()
     {
-        using var factory = new IdentityHostFactory
-        {
-            Settings =
-            {
-                ["IdentityHost:Telemetry:Prometheus"] = "false",
-                [TelemetryExtensions.OtlpEndpointVariable] = TelemetryCapture.UnreachableCollector,
-            },
-        };
+        using var factory = new IdentityHostFactory { Settings = new(TelemetryCapture.TracingSettings) { ["IdentityHost:Telemetry:Prometheus"] = "false" } };
 
         Assert.NotNull(factory.Services.GetService<MeterProvider>());
         Assert.NotNull(factory.Services.GetService<TracerProvider>());

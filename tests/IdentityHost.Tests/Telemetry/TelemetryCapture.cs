@@ -14,7 +14,15 @@ internal sealed class TelemetryCapture
     /// <summary>The discard port: nothing listens, the OTLP exporter's attempts fail quietly in the background.</summary>
     public const string UnreachableCollector = "http://127.0.0.1:9";
 
-    public List<Activity> Spans { get; } = [];
+    /// <summary>Settings that turn tracing on: the collector's address, and a short export timeout for shutdown.</summary>
+    public static readonly Dictionary<string, string?> TracingSettings = new()
+    {
+        [TelemetryExtensions.OtlpEndpointVariable] = UnreachableCollector,
+        ["OTEL_EXPORTER_OTLP_TIMEOUT"] = "200",
+    };
+
+    /// <summary>Every finished span (the exporter adds from the thread that ends one).</summary>
+    public SynchronizedCollection Spans { get; } = [];
 
     /// <summary>For <see cref="IdentityHostFactory.ServiceOverrides"/>; set <see cref="TelemetryExtensions.OtlpEndpointVariable"/> too.</summary>
     public void AddInMemoryExporter(IServiceCollection services) =>
@@ -24,7 +32,7 @@ internal sealed class TelemetryCapture
     {
         lock (Spans)
         {
-            return [.. Spans];
+            return [.. Spans.Items];
         }
     }
 
@@ -52,6 +60,19 @@ internal sealed class TelemetryCapture
             }
 
             await Task.Delay(100);
+        }
+    }
+}
+
+internal sealed class SynchronizedCollection : System.Collections.ObjectModel.Collection<Activity>
+{
+    public new IList<Activity> Items => base.Items;
+
+    protected override void InsertItem(int index, Activity item)
+    {
+        lock (this)
+        {
+            base.InsertItem(index, item);
         }
     }
 }
