@@ -8,6 +8,7 @@ namespace IdentityHost.Tests.Telemetry;
 /// Every IdentityHost metric the Grafana dashboard (docs/observability/identityhost-dashboard.json) queries exists in
 /// a real <c>/metrics</c> scrape, once the events behind each panel have happened.
 /// </summary>
+[Collection(ScrapeCollection.Name)]
 public sealed partial class DashboardTests
 {
     private const string DashboardFile = "docs/observability/identityhost-dashboard.json";

@@ -10,6 +10,7 @@ using OpenTelemetry.Trace;
 namespace IdentityHost.Tests.Telemetry;
 
 /// <summary><c>GET /metrics</c> (contract, "Observability") and what is registered when nothing is exported.</summary>
+[Collection(ScrapeCollection.Name)]
 public sealed class MetricsEndpointTests
 {
     [Fact]
@@ -27,6 +28,20 @@ public sealed class MetricsEndpointTests
         Assert.Contains("# TYPE identityhost_tokens_issued_total counter", text);
         Assert.Contains("grant_type=\"password\"", text);
         Assert.Contains("identityhost_token_endpoint_duration_seconds_bucket{", text);
+    }
+
+    [Fact]
+    public async Task Metrics_AfterAWrongClientSecret_NameTheClientAndReason_NeverTheSecret()
+    {
+        const string wrongSecret = "not-the-postman-secret-4711";
+        using var factory = new IdentityHostFactory();
+        Assert.Equal("invalid_client", (await factory.CreateTokenClient().PasswordAsync(secret: wrongSecret)).Error);
+
+        var scrape = await TelemetryCapture.ScrapeAsync(factory.CreateClient(), text => text.Contains("reason=\"invalid_secret\"", StringComparison.Ordinal));
+
+        Assert.Contains("identityhost_client_authentication_failures_total{otel_scope_name=\"IdentityHost\",client_id=\"postman\",reason=\"invalid_secret\"} 1", scrape);
+        Assert.DoesNotContain(wrongSecret, scrape);
+        Assert.DoesNotContain("postman-secret", scrape);
     }
 
     [Fact]

@@ -63,10 +63,7 @@ public sealed class TokenMetricsTests(IdentityHostFactory factory) : IClassFixtu
         Assert.Equal("postman", failure.Tags[Tags.ClientId]);
         Assert.Equal(ClientAuthenticationFailure.InvalidSecret, failure.Tags[Tags.Reason]);
         Assert.Equal(2, failure.Tags.Count);
-        var scrape = await TelemetryCapture.ScrapeAsync(factory.CreateClient(), text => text.Contains("reason=\"invalid_secret\"", StringComparison.Ordinal));
-        Assert.Contains("identityhost_client_authentication_failures_total{", scrape);
-        Assert.DoesNotContain(wrongSecret, scrape);
-        Assert.DoesNotContain("postman-secret", scrape);
+        Assert.DoesNotContain(failure.Tags.Values, value => value is string text && (text.Contains(wrongSecret, StringComparison.Ordinal) || text.Contains("postman-secret", StringComparison.Ordinal)));
     }
 
     [Fact]
