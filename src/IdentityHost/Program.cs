@@ -41,6 +41,9 @@ try
     // /health/live and /health/ready (database answers, keys loaded) for orchestrators and load balancers.
     builder.AddHealthProbes();
 
+    // Metrics and traces: OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, Prometheus /metrics when configured, else none.
+    builder.AddTelemetry();
+
     // Migrate, then synchronise clients, scopes and Development users before the first request.
     builder.AddSeeding();
 
@@ -54,6 +57,7 @@ try
 
     app.UseProxyTrust();
     app.UseRequestLogging();
+    app.UseTelemetry();
 
     // Malformed protocol requests become RFC 6749 errors; rate limits apply; the JSON facade maps onto /connect/token;
     // then OpenIddict.

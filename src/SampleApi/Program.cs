@@ -18,6 +18,9 @@ try
     // Access tokens from IdentityHost, validated the way any ASP.NET Core resource server would.
     builder.AddApiAuthentication();
 
+    // Traces and metrics (ASP.NET Core, HttpClient: discovery, JWKS, introspection) over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    builder.AddTelemetry();
+
     var app = builder.Build();
 
     app.UseSerilogRequestLogging();

@@ -3,6 +3,7 @@ using System.Security.Claims;
 using IdentityHost.Configuration;
 using Microsoft.Extensions.Options;
 using OpenIddict.Abstractions;
+using DpopFailure = IdentityHost.Telemetry.IdentityHostTelemetry.DpopFailure;
 
 namespace IdentityHost.Dpop;
 
@@ -29,8 +30,11 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
     /// <summary>The key thumbprint a public client's refresh token is bound to; never leaves the server.</summary>
     public const string BoundKeyClaim = "ih_dpop_jkt";
 
-    /// <summary>A refusal: the RFC error, its description, and a fresh nonce to send when the error is use_dpop_nonce.</summary>
-    public sealed record Refusal(string Error, string Description, string? Nonce = null);
+    /// <summary>
+    /// A refusal: the RFC error, its description, why (one of <see cref="Telemetry.IdentityHostTelemetry.DpopFailure"/>,
+    /// for metrics), and a fresh nonce to send when the error is use_dpop_nonce.
+    /// </summary>
+    public sealed record Refusal(string Error, string Description, string Reason, string? Nonce = null);
 
     /// <summary>Step 1. The valid proof (or null when none was sent and none is required), or why the request is refused.</summary>
     /// <param name="facadePath">The JSON facade's path when the request came through it (its proofs name that URL).</param>
@@ -40,13 +44,13 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
         if (headers.Count == 0)
         {
             return clientId is not null && settings.Clients.TryGetValue(clientId, out var client) && client.RequireDpop
-                ? (null, new Refusal(InvalidDpopProof, $"The client '{clientId}' must send a DPoP proof with every token request."))
+                ? (null, new Refusal(InvalidDpopProof, $"The client '{clientId}' must send a DPoP proof with every token request.", DpopFailure.Missing))
                 : (null, null);
         }
 
         if (headers.Count > 1)
         {
-            return (null, new Refusal(InvalidDpopProof, "A token request must carry exactly one DPoP header."));
+            return (null, new Refusal(InvalidDpopProof, "A token request must carry exactly one DPoP header.", DpopFailure.Multiple));
         }
 
         var now = time.GetUtcNow();
@@ -54,18 +58,18 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
         var result = await DpopProofValidator.ValidateAsync(headers[0] ?? "", HttpMethods.Post, Endpoint(settings, facadePath ?? "connect/token"), now, lifetime, DpopOptions.SigningAlgorithms);
         if (result.Proof is not { } proof)
         {
-            return (null, new Refusal(InvalidDpopProof, result.Error!));
+            return (null, new Refusal(InvalidDpopProof, result.Error!, DpopFailure.Invalid));
         }
 
         if (settings.Dpop.RequireNonce && !nonces.IsValid(proof.Nonce))
         {
-            return (null, new Refusal(UseDpopNonce, "The DPoP proof must carry the nonce the server provides in the DPoP-Nonce header.", nonces.Issue()));
+            return (null, new Refusal(UseDpopNonce, "The DPoP proof must carry the nonce the server provides in the DPoP-Nonce header.", DpopFailure.Nonce, nonces.Issue()));
         }
 
         // Remembered as long as its iat can pass the window check.
         if (!await replays.TryUseAsync(proof.Jti, proof.IssuedAt + lifetime + TimeSpan.FromSeconds(1), cancellationToken))
         {
-            return (null, new Refusal(InvalidDpopProof, "The DPoP proof was already used (its jti was seen before); make a new proof for each request."));
+            return (null, new Refusal(InvalidDpopProof, "The DPoP proof was already used (its jti was seen before); make a new proof for each request.", DpopFailure.Replayed));
         }
 
         return (proof, null);

@@ -73,6 +73,7 @@ public sealed class CachingApplicationManager(
 
     protected override async ValueTask<bool> ValidateClientSecretAsync(string secret, string comparand, CancellationToken cancellationToken = default)
     {
+        using var activity = Telemetry.IdentityHostTelemetry.ActivitySource.StartActivity("identityhost.client_authentication");
         var key = verified.Key(secret, comparand);
         if (verified.Contains(key))
         {

@@ -21,7 +21,7 @@ public static class DpopHandlers
     private static DpopProof? ProofOf(OpenIddictServerTransaction transaction) => transaction.GetProperty<DpopProof>(ProofProperty);
 
     /// <summary>Token request, before the client and the presented grant are validated: the DPoP header.</summary>
-    public sealed class CheckProof(DpopTokenRequests rules) : IOpenIddictServerHandler<ValidateTokenRequestContext>
+    public sealed class CheckProof(DpopTokenRequests rules, Telemetry.IdentityHostTelemetry telemetry) : IOpenIddictServerHandler<ValidateTokenRequestContext>
     {
         public async ValueTask HandleAsync(ValidateTokenRequestContext context)
         {
@@ -32,6 +32,7 @@ public static class DpopHandlers
             var (proof, refusal) = await rules.CheckAsync(headers, context.Request.ClientId, facadePath, context.CancellationToken);
             if (refusal is not null)
             {
+                telemetry.CountDpopFailure(refusal.Reason);
                 if (refusal.Nonce is { } nonce)
                 {
                     http.HttpContext.Response.Headers[DpopNonces.HeaderName] = nonce;
@@ -49,7 +50,7 @@ public static class DpopHandlers
     }
 
     /// <summary>Refresh token presented at the token endpoint, before its stored status is checked (which may revoke).</summary>
-    public sealed class CheckRefreshBinding : IOpenIddictServerHandler<ValidateTokenContext>
+    public sealed class CheckRefreshBinding(Telemetry.IdentityHostTelemetry telemetry) : IOpenIddictServerHandler<ValidateTokenContext>
     {
         public ValueTask HandleAsync(ValidateTokenContext context)
         {
@@ -58,6 +59,7 @@ public static class DpopHandlers
                 DpopTokenRequests.CheckRefreshBinding(principal, ProofOf(context.Transaction)) is { } refusal)
             {
                 // OpenIddict answers invalid_token as invalid_grant at the token endpoint.
+                telemetry.CountDpopFailure(Telemetry.IdentityHostTelemetry.DpopFailure.KeyMismatch);
                 context.Reject(Errors.InvalidToken, refusal);
             }
 

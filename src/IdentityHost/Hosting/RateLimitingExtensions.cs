@@ -64,6 +64,7 @@ public static class RateLimitingExtensions
         private static async ValueTask RejectAsync(OnRejectedContext rejected, RateLimitOptions limits, CancellationToken cancellation)
         {
             var context = rejected.HttpContext;
+            context.RequestServices.GetRequiredService<Telemetry.IdentityHostTelemetry>().CountRateLimitRejection(Telemetry.IdentityHostTelemetry.RateLimitPolicy.PerIp);
             var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : limits.Token.PerIp.Window;
             var seconds = Engine.TokenRequestLimits.Seconds(retryAfter);
 

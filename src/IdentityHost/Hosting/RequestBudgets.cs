@@ -1,6 +1,7 @@
 using System.Net;
 using System.Threading.RateLimiting;
 using IdentityHost.Configuration;
+using IdentityHost.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace IdentityHost.Hosting;
@@ -18,8 +19,11 @@ public sealed class RequestBudgets : IDisposable
     private readonly PartitionedRateLimiter<(string Ip, string User)>? passwords;
     private readonly TimeSpan longestWindow;
 
-    public RequestBudgets(IOptions<RateLimitOptions> options)
+    private readonly IdentityHostTelemetry? telemetry;
+
+    public RequestBudgets(IOptions<RateLimitOptions> options, IdentityHostTelemetry? telemetry = null)
     {
+        this.telemetry = telemetry;
         var limits = options.Value;
         if (!limits.Enabled)
         {
@@ -41,18 +45,28 @@ public sealed class RequestBudgets : IDisposable
     /// one per client and IP. Null when allowed, else how long to wait.
     /// </summary>
     public TimeSpan? ChargeClient(string clientId, bool confidential, IPAddress? address) => confidential
-        ? Acquire(confidentialClients, clientId)
-        : Acquire(publicClients, clientId + "|" + RateLimitPartitions.IpKey(address));
+        ? Counted(Acquire(confidentialClients, clientId), IdentityHostTelemetry.RateLimitPolicy.PerClient)
+        : Counted(Acquire(publicClients, clientId + "|" + RateLimitPartitions.IpKey(address)), IdentityHostTelemetry.RateLimitPolicy.PerPublicClientAndIp);
 
     /// <summary>A password sign-in attempt, counted per IP and per user name. Null when allowed, else how long to wait.</summary>
     public TimeSpan? ChargePasswordAttempt(IPAddress? address, string? userName) =>
-        Acquire(passwords, (RateLimitPartitions.IpKey(address), RateLimitPartitions.UserKey(userName)));
+        Counted(Acquire(passwords, (RateLimitPartitions.IpKey(address), RateLimitPartitions.UserKey(userName))), IdentityHostTelemetry.RateLimitPolicy.SignIn);
 
     public void Dispose()
     {
         confidentialClients?.Dispose();
         publicClients?.Dispose();
         passwords?.Dispose();
+    }
+
+    private TimeSpan? Counted(TimeSpan? refusedFor, string policy)
+    {
+        if (refusedFor is not null)
+        {
+            telemetry?.CountRateLimitRejection(policy);
+        }
+
+        return refusedFor;
     }
 
     private TimeSpan? Acquire<TResource>(PartitionedRateLimiter<TResource>? limiter, TResource resource)

@@ -76,6 +76,7 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
             return Outcome.Committed;
         }
 
+        using var activity = Telemetry.IdentityHostTelemetry.ActivitySource.StartActivity("identityhost.rotation");
         try
         {
             await using var transaction = await db.Database.BeginTransactionAsync();

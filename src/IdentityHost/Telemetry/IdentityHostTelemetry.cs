@@ -14,7 +14,7 @@ public sealed class IdentityHostTelemetry : IDisposable
 {
     public const string Name = "IdentityHost";
 
-    /// <summary>The client id recorded for a client that is not configured (or not given).</summary>
+    /// <summary>The client id recorded for a client that is not configured (or not given); also an unknown grant type.</summary>
     public const string UnknownClient = "unknown";
 
     public static readonly ActivitySource ActivitySource = new(Name);
@@ -63,5 +63,72 @@ public sealed class IdentityHostTelemetry : IDisposable
 
     public Histogram<double> TokenEndpointDuration { get; }
 
+    /// <summary>A refused DPoP proof; <paramref name="reason"/> is one of <see cref="DpopFailure"/>.</summary>
+    public void CountDpopFailure(string reason)
+    {
+        if (DpopProofFailures.Enabled)
+        {
+            DpopProofFailures.Add(1, new KeyValuePair<string, object?>(Tags.Reason, reason));
+        }
+    }
+
+    /// <summary>A request refused by a rate limit; <paramref name="policy"/> is one of <see cref="RateLimitPolicy"/>.</summary>
+    public void CountRateLimitRejection(string policy)
+    {
+        if (RateLimitRejections.Enabled)
+        {
+            RateLimitRejections.Add(1, new KeyValuePair<string, object?>(Tags.Policy, policy));
+        }
+    }
+
     public void Dispose() => meter.Dispose();
+
+    /// <summary>Attribute names (docs/observability.md): plain snake_case, the same on metrics and spans.</summary>
+    public static class Tags
+    {
+        public const string GrantType = "grant_type";
+        public const string ClientId = "client_id";
+        public const string TokenType = "token_type";
+        public const string Outcome = "outcome";
+        public const string Reason = "reason";
+        public const string Policy = "policy";
+    }
+
+    /// <summary>The <c>reason</c> of <c>identityhost.dpop.proof_failures</c>.</summary>
+    public static class DpopFailure
+    {
+        /// <summary>The client must send a proof and sent none.</summary>
+        public const string Missing = "missing";
+
+        /// <summary>More than one DPoP header.</summary>
+        public const string Multiple = "multiple";
+
+        /// <summary>The proof failed a check of RFC 9449 §4.3 (signature, typ, alg, htm, htu, iat, ...).</summary>
+        public const string Invalid = "invalid";
+
+        /// <summary>The server requires a nonce and the proof had none or a stale one.</summary>
+        public const string Nonce = "nonce";
+
+        /// <summary>The proof's jti was seen before.</summary>
+        public const string Replayed = "replayed";
+
+        /// <summary>A refresh token bound to a key came without a proof of that key.</summary>
+        public const string KeyMismatch = "key_mismatch";
+    }
+
+    /// <summary>The <c>policy</c> of <c>identityhost.rate_limit.rejections</c>, after the settings under IdentityHost:RateLimits.</summary>
+    public static class RateLimitPolicy
+    {
+        /// <summary><c>Token:PerIp</c>: the token endpoint and the JSON facade, per remote IP, before anything is read.</summary>
+        public const string PerIp = "per_ip";
+
+        /// <summary><c>Token:PerClient</c>: an authenticated confidential client.</summary>
+        public const string PerClient = "per_client";
+
+        /// <summary><c>Token:PerPublicClientAndIp</c>: a public client per IP.</summary>
+        public const string PerPublicClientAndIp = "per_public_client_and_ip";
+
+        /// <summary><c>Login</c>: password sign-ins per IP and per user name (password grant, facade, login page).</summary>
+        public const string SignIn = "sign_in";
+    }
 }

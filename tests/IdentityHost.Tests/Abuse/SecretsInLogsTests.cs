@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using IdentityHost.Tests.Telemetry;
 
 namespace IdentityHost.Tests.Abuse;
 
@@ -16,18 +17,21 @@ public sealed class SecretsInLogsTests
     [Fact]
     public async Task ProtocolFlows_AtTheConfiguredLevels_NeverLogTokensCodesSecretsOrPasswords()
     {
-        using var factory = new IdentityHostFactory();
+        var capture = new TelemetryCapture();
+        using var factory = new IdentityHostFactory { Settings = new(TelemetryCapture.TracingSettings), ServiceOverrides = capture.AddInMemoryExporter };
 
-        await AssertNoSecretLoggedAsync(factory);
+        await AssertNoSecretLoggedAsync(factory, capture);
     }
 
     [Fact]
     public async Task ProtocolFlows_EvenWithEverythingAtVerbose_NeverLogTokensCodesSecretsOrPasswords()
     {
         // At Verbose OpenIddict logs every token it creates and ASP.NET Core every request URL: those sources are filtered.
+        var capture = new TelemetryCapture();
         using var factory = new IdentityHostFactory
         {
-            Settings =
+            ServiceOverrides = capture.AddInMemoryExporter,
+            Settings = new(TelemetryCapture.TracingSettings)
             {
                 ["Serilog:MinimumLevel:Default"] = "Verbose",
                 ["Serilog:MinimumLevel:Override:Microsoft.AspNetCore"] = "Verbose",
@@ -36,10 +40,10 @@ public sealed class SecretsInLogsTests
             },
         };
 
-        await AssertNoSecretLoggedAsync(factory);
+        await AssertNoSecretLoggedAsync(factory, capture);
     }
 
-    private static async Task AssertNoSecretLoggedAsync(IdentityHostFactory factory)
+    private static async Task AssertNoSecretLoggedAsync(IdentityHostFactory factory, TelemetryCapture capture)
     {
         var client = factory.CreateTokenClient();
         var secrets = new List<string>
@@ -89,6 +93,11 @@ public sealed class SecretsInLogsTests
             "The request lines and the replay warning should have been captured:\n" + string.Join("\n", lines.Select(line => line.Split('\n')[0])));
         // Audit rows (sign-ins, families, the replay, revocations, the logout) follow the same rule.
         lines.AddRange(await Audit.AuditTestKit.RowTextsAsync(factory));
+
+        // Metrics and traces too: the /metrics text, and every span's name, attributes and events.
+        lines.AddRange((await TelemetryCapture.ScrapeAsync(factory.CreateClient())).Split('\n'));
+        Assert.Contains(capture.Finished(), span => span.DisplayName == IdentityHost.Telemetry.TokenEndpointTelemetry.TokenRequestSpan);
+        lines.AddRange(capture.SpanLines());
         var leaks = (from line in lines
                      from secret in secrets.SelectMany(Fragments).Distinct()
                      where line.Contains(secret, StringComparison.Ordinal)

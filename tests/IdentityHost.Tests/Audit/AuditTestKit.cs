@@ -68,7 +68,7 @@ internal sealed class MetricRecorder : IDisposable
         var meters = factory.Services.GetRequiredService<IMeterFactory>();
         listener.InstrumentPublished = (instrument, listening) =>
         {
-            if (instrument.Meter.Name == Telemetry.IdentityHostTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, meters))
+            if (instrument.Meter.Name == global::IdentityHost.Telemetry.IdentityHostTelemetry.Name && ReferenceEquals(instrument.Meter.Scope, meters))
             {
                 listening.EnableMeasurementEvents(instrument);
             }

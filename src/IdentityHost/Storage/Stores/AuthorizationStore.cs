@@ -66,6 +66,7 @@ public sealed class AuthorizationStore(
             }
         }
 
+        using var activity = Telemetry.IdentityHostTelemetry.ActivitySource.StartActivity("identityhost.authorization_store.read");
         await using var sql = await PreparedSql.OpenAsync(db, SelectById, cancellationToken);
         await using var reader = await sql.With("@id", identifier).Command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))

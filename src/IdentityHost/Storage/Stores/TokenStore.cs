@@ -196,6 +196,7 @@ public sealed class TokenStore(
 
     private async ValueTask<Token?> ReadAsync(string query, string name, string value, CancellationToken cancellationToken)
     {
+        using var activity = Telemetry.IdentityHostTelemetry.ActivitySource.StartActivity("identityhost.token_store.read");
         var db = await Context.GetDbContextAsync(cancellationToken);
         await using var sql = await PreparedSql.OpenAsync(db, query, cancellationToken);
         await using var reader = await sql.With(name, value).Command.ExecuteReaderAsync(cancellationToken);
