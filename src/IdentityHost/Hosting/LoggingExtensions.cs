@@ -17,7 +17,8 @@ public static class LoggingExtensions
     /// </summary>
     /// <param name="builder">The application being built.</param>
     /// <param name="toStandardError">An operator command runs: its output (e.g. <c>audit --json</c>) owns standard
-    /// output, so every log line goes to standard error.</param>
+    /// output, so log lines go to standard error, and only fatal ones unless Debug is configured: a failing command
+    /// prints its own one line (<see cref="Commands.CommandLine"/>), not the log lines of what failed under it.</param>
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder, bool toStandardError = false)
     {
         var json = UseJson(builder.Configuration[FormatKey], builder.Environment);
@@ -31,7 +32,8 @@ public static class LoggingExtensions
             .ReadFrom.Services(services)
             .Enrich.FromLogContext()
             .Filter.ByExcluding(CarriesSecrets)
-            .Filter.ByExcluding(IsConfigurationProblemReportedAtExit), json),
+            .Filter.ByExcluding(IsConfigurationProblemReportedAtExit)
+            .Filter.ByExcluding(logEvent => toStandardError && level > LogEventLevel.Debug && logEvent.Level < LogEventLevel.Fatal), json),
             preserveStaticLogger: true);
         return builder;
     }

@@ -94,7 +94,7 @@ public sealed class CommandLineTests
         foreach (var usage in new[]
         {
             "revoke --user NAME", "users lock NAME", "users unlock NAME", "keys rotate", "keys list",
-            "audit [--user NAME] [--client ID] [--since 24h] [--json]", "sessions list --user NAME", "sessions revoke FAMILY-ID",
+            "audit [--user NAME] [--client ID] [--since 24h|7d|ISO-TIME] [--json]", "sessions list --user NAME", "sessions revoke FAMILY-ID",
         })
         {
             var line = Assert.Single(help, line => line.StartsWith(usage + " ", StringComparison.Ordinal));
