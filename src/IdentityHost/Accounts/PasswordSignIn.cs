@@ -42,7 +42,7 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
     public async Task<(PasswordCheck Result, ApplicationUser? User)> CheckAsync(string? userName, string? password, SignInPath path, string? clientId, string? sessionId = null)
     {
         var (result, user, found) = await CheckPasswordAsync(userName, password);
-        events.SignIn(path, result, found?.Id, userName, clientId, sessionId);
+        events.SignIn(path, result, found?.Id, clientId, sessionId);
         return (result, user);
     }
 

@@ -14,17 +14,12 @@ public enum SignInPath
 public sealed partial class SecurityEvents
 {
     /// <summary>
-    /// Attempted user names are kept for an unknown user only, cut to this many characters: enough to see what a
-    /// credential-stuffing run tried, too short to fill the table (the sign-in budget per IP and the retention bound it too).
-    /// </summary>
-    public const int AttemptedUserNameLength = 64;
-
-    /// <summary>
     /// A password sign-in finished; queued. <paramref name="subject"/> is the user's id whenever the user exists, even
-    /// for a wrong password (the answer to the caller stays the same); <paramref name="attemptedUserName"/> is stored
-    /// only when no user has that name. The password is never given here.
+    /// for a wrong password (the answer to the caller stays the same). The name typed for an unknown user is not
+    /// stored anywhere: people type their password into the user-name field, and a copy of the database must not
+    /// hold it; the row's time, IP and user agent show a credential-stuffing run. The password is never given here.
     /// </summary>
-    public void SignIn(SignInPath path, PasswordCheck result, string? subject, string? attemptedUserName, string? clientId, string? sessionId = null)
+    public void SignIn(SignInPath path, PasswordCheck result, string? subject, string? clientId, string? sessionId = null)
     {
         if (path == SignInPath.PasswordGrant && IsFacadeRequest())
         {
@@ -51,8 +46,7 @@ public sealed partial class SecurityEvents
                 new KeyValuePair<string, object?>("outcome", succeeded ? "success" : "failure"));
         }
 
-        var detail = $"path={pathTag}" + (reason is null ? "" : $" reason={reason}") +
-            (subject is null && AuditEvent.Cap(attemptedUserName, AttemptedUserNameLength) is { } name ? $" user_name={name}" : "");
+        var detail = $"path={pathTag}" + (reason is null ? "" : $" reason={reason}");
         trail.Enqueue(Row(type, clientId, subject, null, sessionId, detail));
     }
 
