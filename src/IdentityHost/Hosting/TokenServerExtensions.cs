@@ -28,6 +28,7 @@ public static class TokenServerExtensions
         services.AddSingleton<IValidateOptions<IdentityHostOptions>, IdentityHostOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IdentityHost.Telemetry.IdentityHostTelemetry>();
+
         services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
@@ -107,7 +108,9 @@ public static class TokenServerExtensions
                     .PreferDefaultUserCodeFormat();
             });
 
-
+        // OpenIddict's handlers, dispatched from per-event lists worked out once (Engine/PlannedServerDispatcher).
+        services.AddSingleton(provider => new ServerDispatchPlan(provider.GetRequiredService<IOptionsMonitor<OpenIddictServerOptions>>(), provider, services));
+        services.Replace(ServiceDescriptor.Scoped<IOpenIddictServerDispatcher, PlannedServerDispatcher>());
         return builder;
     }
 
