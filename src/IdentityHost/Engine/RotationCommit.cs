@@ -1,6 +1,5 @@
 using IdentityHost.Audit;
 using IdentityHost.RefreshTokens;
-using Microsoft.Net.Http.Headers;
 using OpenIddict.Abstractions;
 using OpenIddict.Server;
 using Microsoft.AspNetCore;

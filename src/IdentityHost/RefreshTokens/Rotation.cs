@@ -1,4 +1,3 @@
-using System.Text.Json.Nodes;
 using IdentityHost.Tokens;
 using System.Data.Common;
 using System.Security.Claims;
@@ -57,11 +56,9 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
     {
         foreach (var row in created.Values)
         {
-            if (row.Type == TokenTypeIdentifiers.RefreshToken && AccessTokenRevocations.Note(accessToken) is { } note)
+            if (row.Type == TokenTypeIdentifiers.RefreshToken)
             {
-                var properties = string.IsNullOrEmpty(row.Properties) ? new JsonObject() : JsonNode.Parse(row.Properties)!.AsObject();
-                properties[AccessTokenRevocations.SiblingProperty] = JsonNode.Parse(note);
-                row.Properties = properties.ToJsonString();
+                row.Properties = AccessTokenRevocations.NoteSibling(row.Properties, accessToken);
             }
         }
     }

@@ -78,19 +78,22 @@ public sealed class AccessTokenRevocations(
     }
 
     /// <summary>
-    /// The <see cref="SiblingProperty"/> value for an issued access token (a compact JWS): <c>{"jti":…,"exp":…}</c>, or
-    /// null when it is not a JWS with both claims.
+    /// <paramref name="properties"/> (a token row's JSON properties, or null) with <see cref="SiblingProperty"/> set to
+    /// the <c>jti</c> and expiry of <paramref name="accessToken"/> (a compact JWS); unchanged when it is not a JWS with
+    /// both claims.
     /// </summary>
-    public static string? Note(string? accessToken)
+    public static string? NoteSibling(string? properties, string? accessToken)
     {
         var first = accessToken?.IndexOf('.') ?? -1;
         var second = first < 0 ? -1 : accessToken!.IndexOf('.', first + 1);
         if (second < 0 || ReadJtiAndExpiry(accessToken.AsSpan(first + 1, second - first - 1)) is not { } read)
         {
-            return null;
+            return properties;
         }
 
-        return new JsonObject { ["jti"] = read.Jti, ["exp"] = read.Expires }.ToJsonString();
+        var json = string.IsNullOrEmpty(properties) ? new JsonObject() : JsonNode.Parse(properties)!.AsObject();
+        json[SiblingProperty] = new JsonObject { ["jti"] = read.Jti, ["exp"] = read.Expires };
+        return json.ToJsonString();
     }
 
     /// <summary>
