@@ -25,7 +25,7 @@ namespace IdentityHost.RefreshTokens;
 /// sign-in spends, <see cref="Engine.TokenEntryWriter"/> hands over the new rows) and <see cref="Engine.RotationCommit"/>
 /// commits it.
 /// </summary>
-public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events)
+public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events, SqliteWriteGate writes)
 {
     public enum Outcome
     {
@@ -76,22 +76,14 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
         using var activity = Telemetry.IdentityHostTelemetry.ActivitySource.StartActivity("identityhost.rotation");
         try
         {
-            await using var transaction = await db.Database.BeginTransactionAsync();
-            if (spent is { Row: var row } && !await TryRedeemAsync(row))
+            if (!await WriteAsync())
             {
-                await transaction.RollbackAsync();
-                var principal = spent.Value.Principal;
+                var principal = spent!.Value.Principal;
                 await events.ReplayDetectedAsync(principal, principal.GetAuthorizationId(), clientId);
                 await families.RevokeAsync(principal.GetAuthorizationId(), FamilyRevocationReason.Replay, clientId, principal.GetClaim(Claims.Subject));
                 return Outcome.Replayed;
             }
 
-            foreach (var token in created.Values)
-            {
-                await tokens.CreateAsync(token);
-            }
-
-            await transaction.CommitAsync();
             return Outcome.Committed;
         }
         catch (Exception exception) when (exception is DbException or TimeoutException or InvalidOperationException { InnerException: DbException })
@@ -105,6 +97,29 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
             spent = null;
             created.Clear();
         }
+    }
+
+    /// <summary>
+    /// The transaction: spends the presented token and stores its successors, or (the race's loser) rolls back and
+    /// returns false. On SQLite it queues behind the previous write in the process (<see cref="SqliteWriteGate"/>).
+    /// </summary>
+    private async Task<bool> WriteAsync()
+    {
+        using var passage = await writes.EnterAsync(db);
+        await using var transaction = await db.Database.BeginTransactionAsync();
+        if (spent is { Row: var row } && !await TryRedeemAsync(row))
+        {
+            await transaction.RollbackAsync();
+            return false;
+        }
+
+        foreach (var token in created.Values)
+        {
+            await tokens.CreateAsync(token);
+        }
+
+        await transaction.CommitAsync();
+        return true;
     }
 
     /// <summary>

@@ -34,6 +34,83 @@ public sealed class DpopAlgorithmTests
         Assert.Contains("signature", refused.Error);
     }
 
+    public static TheoryData<string, string, string> WeakRsaKeys => new()
+    {
+        { "1024 bits", "1024", "AQAB" },
+        { "8192 bits", "8192", "AQAB" },
+        { "exponent 1", "2048", "AQ" },
+        { "even exponent", "2048", "AQAA" },
+    };
+
+    /// <summary>
+    /// RSA keys outside 2048–4096 bits or with an exponent that makes every "signature" verify (e = 1) or is not a valid
+    /// RSA exponent (even) are refused before any verification, whatever the proof's signature.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(WeakRsaKeys))]
+    public async Task WeakRsaKey_IsRefused(string why, string bits, string exponent)
+    {
+        var size = int.Parse(bits, System.Globalization.CultureInfo.InvariantCulture);
+        using var rsa = RSA.Create(Math.Min(size, 2048));
+        // Generating an 8192-bit key takes most of a minute; a modulus that size is refused before it is ever used.
+        var modulus = size > 2048 ? RandomNumberGenerator.GetBytes(size / 8) : rsa.ExportParameters(false).Modulus!;
+        modulus[0] |= 0x80;
+        var jwk = new JsonObject { ["kty"] = "RSA", ["n"] = DpopKey.Base64Url(modulus), ["e"] = exponent };
+        var proof = Proof("RS256", jwk, data => rsa.SignData(data, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1), DateTimeOffset.UtcNow);
+
+        var result = await DpopProofValidator.ValidateAsync(proof, "POST", Target, DateTimeOffset.UtcNow, TimeSpan.FromMinutes(5), DpopOptions.SigningAlgorithms);
+
+        Assert.True(result.Proof is null, why);
+        Assert.Contains("jwk", result.Error);
+    }
+
+    /// <summary>The proof's jkt is the RFC 7638 thumbprint, the same one a client computes (and a bound token's cnf.jkt).</summary>
+    [Fact]
+    public async Task Jkt_IsTheRfc7638Thumbprint()
+    {
+        using var key = new DpopKey();
+
+        var result = await DpopProofValidator.ValidateAsync(key.Proof(), "POST", Target, key.Now, TimeSpan.FromMinutes(5), DpopOptions.SigningAlgorithms);
+
+        Assert.Equal(key.Thumbprint, result.Proof?.Jkt);
+    }
+
+    /// <summary>
+    /// Imported keys are kept by thumbprint, so an attacker sending a new key with every proof must not grow the table
+    /// without bound; and a key once imported must not verify a signature made by another key.
+    /// </summary>
+    [Fact]
+    public async Task ImportedKeyTable_StaysBounded_AndNeverMixesKeys()
+    {
+        var now = DateTimeOffset.UtcNow;
+        // Other test classes may import keys at the same time, hence the small allowance above the capacity.
+        for (var i = 0; i < DpopProofValidator.ImportedKeys.Capacity + 500; i++)
+        {
+            using var key = new DpopKey { Now = now };
+            var accepted = await DpopProofValidator.ValidateAsync(key.Proof(), "POST", Target, now, TimeSpan.FromMinutes(5), DpopOptions.SigningAlgorithms);
+            Assert.NotNull(accepted.Proof);
+            Assert.InRange(DpopProofValidator.ImportedKeys.Count, 0, DpopProofValidator.ImportedKeys.Capacity + 100);
+        }
+
+        using var known = new DpopKey { Now = now };
+        using var other = new DpopKey { Now = now };
+        Assert.NotNull((await DpopProofValidator.ValidateAsync(known.Proof(), "POST", Target, now, TimeSpan.FromMinutes(5), DpopOptions.SigningAlgorithms)).Proof);
+        var forged = other.Proof(edit: (header, _) => header["jwk"] = known.PublicJwk); // known's key named, other's signature
+
+        var refused = await DpopProofValidator.ValidateAsync(forged, "POST", Target, now, TimeSpan.FromMinutes(5), DpopOptions.SigningAlgorithms);
+
+        Assert.Null(refused.Proof);
+        Assert.Contains("signature", refused.Error);
+    }
+
+    private static string Proof(string alg, JsonObject jwk, Func<byte[], byte[]> sign, DateTimeOffset now)
+    {
+        var header = new JsonObject { ["typ"] = "dpop+jwt", ["alg"] = alg, ["jwk"] = jwk };
+        var claims = new JsonObject { ["jti"] = Guid.NewGuid().ToString(), ["htm"] = "POST", ["htu"] = DpopKey.TokenEndpoint, ["iat"] = now.ToUnixTimeSeconds() };
+        var input = DpopKey.Base64Url(Encoding.UTF8.GetBytes(header.ToJsonString())) + "." + DpopKey.Base64Url(Encoding.UTF8.GetBytes(claims.ToJsonString()));
+        return input + "." + DpopKey.Base64Url(sign(Encoding.ASCII.GetBytes(input)));
+    }
+
     private static (JsonObject Jwk, Func<byte[], byte[]> Sign) KeyFor(string alg)
     {
         if (alg.StartsWith("ES", StringComparison.Ordinal))

@@ -119,7 +119,8 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
         { "huge", "size" },
         { "not-a-jwt", "compact JWS" },
         { "jwk-wrong-types", "jwk" },
-        { "ec-invalid-point", "signature" },
+        { "ec-short-coordinate", "jwk" },
+        { "ec-off-curve", "jwk" },
         { "rsa-for-es256", "jwk" },
     };
 
@@ -147,7 +148,8 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
             "nested-json" => key.Sign("{\"typ\":\"dpop+jwt\",\"alg\":\"ES256\",\"jwk\":" + new string('[', 500) + new string(']', 500) + "}", "{}"),
             "huge" => key.Proof(edit: (_, claims) => claims["pad"] = new string('a', 20_000)),
             "jwk-wrong-types" => key.Proof(edit: (header, _) => header["jwk"] = new System.Text.Json.Nodes.JsonObject { ["kty"] = "EC", ["crv"] = 7, ["x"] = new System.Text.Json.Nodes.JsonArray(), ["y"] = new System.Text.Json.Nodes.JsonObject() }),
-            "ec-invalid-point" => key.Proof(edit: (header, _) => header["jwk"]!["x"] = "AAAA"),
+            "ec-short-coordinate" => key.Proof(edit: (header, _) => header["jwk"]!["x"] = "AAAA"),
+            "ec-off-curve" => key.Proof(edit: (header, _) => header["jwk"]!["x"] = DpopKey.Base64Url(Enumerable.Repeat((byte)1, 32).ToArray())),
             "rsa-for-es256" => key.Proof(edit: (header, _) => header["jwk"] = new System.Text.Json.Nodes.JsonObject { ["kty"] = "RSA", ["n"] = new string('A', 342), ["e"] = "AQAB" }),
             _ => "abc",
         };
