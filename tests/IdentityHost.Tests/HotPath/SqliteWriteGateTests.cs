@@ -1,0 +1,38 @@
+using IdentityHost.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace IdentityHost.Tests.HotPath;
+
+/// <summary>
+/// On SQLite the hot path's writers (rotation, DPoP jti) queue in the process (SqliteWriteGate) rather than in SQLite's
+/// sleeping busy handler: the second writer starts only when the first has left, and a writer that fails (an exception
+/// inside its transaction) still lets the next one in.
+/// </summary>
+public sealed class SqliteWriteGateTests(IdentityHostFactory factory) : IClassFixture<IdentityHostFactory>
+{
+    [Fact]
+    public async Task SecondWriter_WaitsForTheFirst_AndAFailedWriterReleasesTheGate()
+    {
+        await using var scope = factory.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
+        var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
+
+        var first = await gate.EnterAsync(db);
+        var second = gate.EnterAsync(db).AsTask();
+        await Task.Delay(100);
+        Assert.False(second.IsCompleted, "a second writer entered while the first was writing");
+
+        first.Dispose();
+        using (await second.WaitAsync(TimeSpan.FromSeconds(5)))
+        {
+            // Entered once the first left.
+        }
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+        {
+            using var failing = await gate.EnterAsync(db);
+            throw new InvalidOperationException("the write failed");
+        });
+        using var after = await gate.EnterAsync(db).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+    }
+}
