@@ -12,7 +12,8 @@
 # Settings, from the environment: ROUNDS=8  SLICE=6s  CONCURRENCY=16  SIGNING=RS256  JIT_WARMUP=20s
 # ENV_A / ENV_B: extra VAR=value settings for one side's server only, e.g. ENV_B="DOTNET_gcServer=0" bench/ab.sh HEAD
 # compares a runtime or configuration setting on the same build. BENCH_A / BENCH_B: extra load-tool options for one
-# side, e.g. BENCH_B=--dpop bench/ab.sh HEAD HEAD compares DPoP refreshes with Bearer refreshes on one build.
+# side, e.g. BENCH_B=--dpop bench/ab.sh HEAD HEAD compares DPoP refreshes with Bearer refreshes on one build
+# (BENCH_A=--dpop-unsent: A makes the same proofs without sending them, so only the server's cost differs).
 # PRESEED_B=1000000 first fills B's database with that many token rows (bench/preseed.sh): with the same build on
 # both sides (e.g. bench/ab.sh HEAD), that measures the flat cost of a large token table.
 set -euo pipefail

@@ -17,7 +17,7 @@ internal sealed record BenchOptions
         usage: IdentityHost.Bench --url http://127.0.0.1:PORT [--mode refresh|password|client_credentials]
                                   [--concurrency N] [--duration 20s] [--warmup 5s] [--server-pid PID]
                                   [--client postman] [--secret postman-secret] [--scope "offline_access api"]
-                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error] [--dpop]
+                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error] [--dpop | --dpop-unsent]
                IdentityHost.Bench summary RESULT.json|DIR...
                IdentityHost.Bench chart --out chart.svg RESULT.json|DIR...
         Durations: 20s, 500ms, 1m or plain seconds. The run stops by itself after warmup + duration + 30 s at most.
@@ -54,6 +54,12 @@ internal sealed record BenchOptions
     /// <summary>Send a new RFC 9449 DPoP proof (ES256) with every token request (<c>--dpop</c>).</summary>
     public bool Dpop { get; init; }
 
+    /// <summary>
+    /// Make the same proofs but do not send them (<c>--dpop-unsent</c>): a Bearer run that spends the client-side CPU of
+    /// a DPoP run, so that <c>BENCH_A=--dpop-unsent BENCH_B=--dpop bench/ab.sh</c> compares the server's cost alone.
+    /// </summary>
+    public bool DpopUnsent { get; init; }
+
     public string EffectiveScope => Scope ?? (Mode == BenchMode.ClientCredentials ? "api" : "offline_access api");
 
     /// <summary>The absolute bound on a run: seeding, warm-up, measurement, verification and reporting included.</summary>
@@ -71,6 +77,7 @@ internal sealed record BenchOptions
         var values = new Dictionary<string, string>(StringComparer.Ordinal);
         var failOnError = false;
         var dpop = false;
+        var dpopUnsent = false;
         for (var i = 0; i < args.Count; i++)
         {
             var arg = args[i];
@@ -88,6 +95,12 @@ internal sealed record BenchOptions
             if (arg == "--dpop")
             {
                 dpop = true;
+                continue;
+            }
+
+            if (arg == "--dpop-unsent")
+            {
+                dpopUnsent = true;
                 continue;
             }
 
@@ -131,6 +144,7 @@ internal sealed record BenchOptions
             JsonPath = Take("json"),
             FailOnError = failOnError,
             Dpop = dpop,
+            DpopUnsent = dpopUnsent,
         };
 
         return values.Count == 0 ? options : throw new ArgumentException($"Unknown option '--{values.Keys.First()}'.");

@@ -41,7 +41,7 @@ static async Task<int> RunAsync(BenchOptions options)
         return 1;
     }
 
-    using var client = new TokenEndpointClient(options.Url, options.ClientId, options.ClientSecret, options.Concurrency + 4, options.Dpop);
+    using var client = new TokenEndpointClient(options.Url, options.ClientId, options.ClientSecret, options.Concurrency + 4, options.Dpop, options.DpopUnsent);
     if (!await client.IsServerUpAsync(hardStop.Token))
     {
         await Console.Error.WriteLineAsync($"error: {options.Url}.well-known/openid-configuration does not answer 200; is IdentityHost running there?");

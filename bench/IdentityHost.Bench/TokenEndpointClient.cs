@@ -32,8 +32,9 @@ internal sealed class TokenEndpointClient : IDisposable
     private readonly Uri tokenUri;
     private readonly AuthenticationHeaderValue basic;
     private readonly DpopProofs? proofs;
+    private readonly bool sendProofs;
 
-    public TokenEndpointClient(Uri baseUrl, string clientId, string clientSecret, int connections, bool dpop = false)
+    public TokenEndpointClient(Uri baseUrl, string clientId, string clientSecret, int connections, bool dpop = false, bool dpopUnsent = false)
     {
         http = new HttpClient(new SocketsHttpHandler
         {
@@ -49,7 +50,8 @@ internal sealed class TokenEndpointClient : IDisposable
             Timeout = RequestTimeout,
         };
         tokenUri = new Uri(baseUrl, "connect/token");
-        proofs = dpop ? new DpopProofs(tokenUri) : null;
+        proofs = dpop || dpopUnsent ? new DpopProofs(tokenUri) : null;
+        sendProofs = dpop;
 
         // RFC 6749 §2.3.1: client id and secret are form-urlencoded before they are joined for Basic authentication.
         basic = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(
@@ -83,9 +85,9 @@ internal sealed class TokenEndpointClient : IDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, tokenUri) { Content = new FormUrlEncodedContent(form) };
         request.Headers.Authorization = basic;
-        if (proofs is not null)
+        if (proofs?.Next() is { } proof && sendProofs)
         {
-            request.Headers.Add("DPoP", proofs.Next());
+            request.Headers.Add("DPoP", proof);
         }
         try
         {
