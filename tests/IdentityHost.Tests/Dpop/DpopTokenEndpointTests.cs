@@ -111,7 +111,7 @@ public sealed class DpopTokenEndpointTests(IdentityHostFactory factory) : IClass
         { "alg-hs256", "alg" },
         { "typ-jwt", "typ" },
         { "no-jti", "jti" },
-        { "iat-string", "iat" },
+        { "iat-string", "payload" }, // JsonWebToken refuses a registered claim of the wrong type while parsing
         { "jwk-string", "jwk" },
         { "wrong-signature", "signature" },
         { "bad-base64", "base64url" },
