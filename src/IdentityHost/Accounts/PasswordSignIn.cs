@@ -41,20 +41,23 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
 {
     public async Task<(PasswordCheck Result, ApplicationUser? User)> CheckAsync(string? userName, string? password, SignInPath path, string? clientId, string? sessionId = null)
     {
-        var (result, user, found) = await CheckPasswordAsync(userName, password);
+        var (result, found) = await CheckPasswordAsync(userName, password);
         events.SignIn(path, result, found?.Id, clientId, sessionId);
-        return (result, user);
+        return (result, result == PasswordCheck.Failed ? null : found);
     }
 
-    /// <summary>The check itself; <c>Found</c> is the user with that name, whatever the result (for the audit trail only).</summary>
-    private async Task<(PasswordCheck Result, ApplicationUser? User, ApplicationUser? Found)> CheckPasswordAsync(string? userName, string? password)
+    /// <summary>
+    /// The check itself; <c>Found</c> is the user with that name, whatever the result (a failed check's caller gets no
+    /// user; the audit trail gets its id).
+    /// </summary>
+    private async Task<(PasswordCheck Result, ApplicationUser? Found)> CheckPasswordAsync(string? userName, string? password)
     {
         password ??= "";
         var user = string.IsNullOrWhiteSpace(userName) || userName.Contains('\0', StringComparison.Ordinal) ? null : await users.FindByNameAsync(userName);
         if (user?.PasswordHash is null || password.Length == 0)
         {
             hasher.VerifyHashedPassword(DummyPasswordHash.User, dummy.Get(hasher), password);
-            return (PasswordCheck.Failed, null, user);
+            return (PasswordCheck.Failed, user);
         }
 
         var locked = await users.IsLockedOutAsync(user);
@@ -66,17 +69,17 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
                 await users.AccessFailedAsync(user);
             }
 
-            return (PasswordCheck.Failed, null, user);
+            return (PasswordCheck.Failed, user);
         }
 
         if (locked)
         {
-            return (AdministratorLock.IsLocked(user) ? PasswordCheck.LockedByAdministrator : PasswordCheck.LockedOut, user, user);
+            return (AdministratorLock.IsLocked(user) ? PasswordCheck.LockedByAdministrator : PasswordCheck.LockedOut, user);
         }
 
         if (!await signIn.CanSignInAsync(user))
         {
-            return (PasswordCheck.NotAllowed, user, user);
+            return (PasswordCheck.NotAllowed, user);
         }
 
         if (await users.GetAccessFailedCountAsync(user) > 0)
@@ -84,7 +87,7 @@ public sealed class PasswordSignIn(UserManager<ApplicationUser> users, SignInMan
             await users.ResetAccessFailedCountAsync(user);
         }
 
-        return (PasswordCheck.Succeeded, user, user);
+        return (PasswordCheck.Succeeded, user);
     }
 }
 

@@ -22,10 +22,9 @@ public static class LoggingExtensions
     public static WebApplicationBuilder AddLogging(this WebApplicationBuilder builder, bool toStandardError = false)
     {
         var json = UseJson(builder.Configuration[FormatKey], builder.Environment);
-        errorsOnly = toStandardError;
         // The static logger reports start-up failures; at the configured Debug level it also shows them in full.
         var level = DefaultLevel(builder.Configuration["Serilog:MinimumLevel:Default"] ?? builder.Configuration["Serilog:MinimumLevel"]);
-        Log.Logger = ToConsole(new LoggerConfiguration().MinimumLevel.Is(level), json).CreateLogger();
+        Log.Logger = ToConsole(new LoggerConfiguration().MinimumLevel.Is(level), json, toStandardError).CreateLogger();
 
         builder.Services.AddSerilog((services, logger) => ToConsole(logger
             .ReadFrom.Configuration(builder.Configuration)
@@ -33,7 +32,7 @@ public static class LoggingExtensions
             .Enrich.FromLogContext()
             .Filter.ByExcluding(CarriesSecrets)
             .Filter.ByExcluding(IsConfigurationProblemReportedAtExit)
-            .Filter.ByExcluding(logEvent => toStandardError && level > LogEventLevel.Debug && logEvent.Level < LogEventLevel.Fatal), json),
+            .Filter.ByExcluding(logEvent => toStandardError && level > LogEventLevel.Debug && logEvent.Level < LogEventLevel.Fatal), json, toStandardError),
             preserveStaticLogger: true);
         return builder;
     }
@@ -91,13 +90,11 @@ public static class LoggingExtensions
             ? level
             : LogEventLevel.Information;
 
-    private static bool errorsOnly;
-
-    private static LoggerConfiguration ToConsole(LoggerConfiguration logger, bool json)
+    private static LoggerConfiguration ToConsole(LoggerConfiguration logger, bool json, bool toStandardError)
     {
-        LogEventLevel? toStandardError = errorsOnly ? LogEventLevel.Verbose : null;
+        LogEventLevel? fromLevel = toStandardError ? LogEventLevel.Verbose : null;
         return json
-            ? logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: toStandardError)
-            : logger.WriteTo.Console(standardErrorFromLevel: toStandardError);
+            ? logger.WriteTo.Console(new RenderedCompactJsonFormatter(), standardErrorFromLevel: fromLevel)
+            : logger.WriteTo.Console(standardErrorFromLevel: fromLevel);
     }
 }
