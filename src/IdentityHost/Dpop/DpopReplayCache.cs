@@ -24,7 +24,7 @@ public sealed class DpopReplayCache(IServiceProvider services)
         var id = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(jti)));
         var expires = expiresAt.ToUnixTimeSeconds();
         var db = services.GetRequiredService<ApplicationDbContext>();
-        using var passage = await services.GetRequiredService<SqliteWriteGate>().EnterAsync(db, cancellationToken);
+        using var passage = services.GetRequiredService<SqliteWriteGate>().Enter(db, cancellationToken);
         await using var sql = await PreparedSql.OpenAsync(db, Insert, cancellationToken);
         return await sql.With("@id", id).With("@expires", expires).Command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }

@@ -105,7 +105,7 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
     /// </summary>
     private async Task<bool> WriteAsync()
     {
-        using var passage = await writes.EnterAsync(db);
+        using var passage = writes.Enter(db);
         await using var transaction = await db.Database.BeginTransactionAsync();
         if (spent is { Row: var row } && !await TryRedeemAsync(row))
         {

@@ -6,7 +6,7 @@ namespace IdentityHost.Tests.HotPath;
 
 /// <summary>
 /// On SQLite the hot path's writers (rotation, DPoP jti) queue in the process (SqliteWriteGate) rather than in SQLite's
-/// sleeping busy handler: the second writer starts only when the first has left, and a writer that fails (an exception
+/// sleeping busy handler: the second writer (blocked on its thread) starts only when the first has left, and a writer that fails (an exception
 /// inside its transaction) still lets the next one in. On PostgreSQL the gate does nothing.
 /// </summary>
 public sealed class SqliteWriteGateTests(IdentityHostFactory factory) : IClassFixture<IdentityHostFactory>
@@ -18,12 +18,13 @@ public sealed class SqliteWriteGateTests(IdentityHostFactory factory) : IClassFi
         var db = scope.ServiceProvider.GetRequiredService<ApplicationDbContext>();
         var gate = factory.Services.GetRequiredService<SqliteWriteGate>();
 
-        var first = await gate.EnterAsync(db);
-        var second = gate.EnterAsync(db).AsTask();
+        var first = gate.Enter(db);
+        var second = Task.Run(() => gate.Enter(db));
         if (TestDatabase.Provider == TestDatabase.Postgres)
         {
             // PostgreSQL has many writers and row locks: the gate lets everyone through.
-            Assert.True(second.IsCompletedSuccessfully, "the SQLite write gate held a PostgreSQL writer back");
+            var entered = await Task.WhenAny(second, Task.Delay(TimeSpan.FromSeconds(5)));
+            Assert.True(entered == second, "the SQLite write gate held a PostgreSQL writer back");
             return;
         }
 
@@ -38,9 +39,10 @@ public sealed class SqliteWriteGateTests(IdentityHostFactory factory) : IClassFi
 
         await Assert.ThrowsAsync<InvalidOperationException>(async () =>
         {
-            using var failing = await gate.EnterAsync(db);
+            using var failing = gate.Enter(db);
+            await Task.Yield();
             throw new InvalidOperationException("the write failed");
         });
-        using var after = await gate.EnterAsync(db).AsTask().WaitAsync(TimeSpan.FromSeconds(5));
+        using var after = await Task.Run(() => gate.Enter(db)).WaitAsync(TimeSpan.FromSeconds(5));
     }
 }
