@@ -44,7 +44,10 @@ public static class DpopProofValidator
     /// <summary>Longer proofs are refused unread (an RSA-4096 key makes a proof of about 1.5 KB).</summary>
     public const int MaxProofLength = 4096;
 
-    /// <summary>How many proof keys' signature providers are kept (least recently used go first).</summary>
+    /// <summary>
+    /// How many proof keys are kept: converted keys (the table starts again empty when full) and their signature providers
+    /// (the factory's cache evicts the least recently used).
+    /// </summary>
     public const int KeyCacheSize = 4096;
 
     private const int MaxJtiLength = 256;
@@ -68,11 +71,6 @@ public static class DpopProofValidator
     internal static int KeptKeys => Keys.Count;
 
     /// <summary>Checks <paramref name="proof"/> for a <paramref name="method"/> request to <paramref name="target"/>.</summary>
-    public static Task<DpopProofResult> ValidateAsync(string proof, string method, Uri target, DateTimeOffset now,
-        TimeSpan lifetime, IReadOnlyCollection<string> algorithms) =>
-        Task.FromResult(Validate(proof, method, target, now, lifetime, algorithms));
-
-    /// <inheritdoc cref="ValidateAsync"/>
     public static DpopProofResult Validate(string proof, string method, Uri target, DateTimeOffset now,
         TimeSpan lifetime, IReadOnlyCollection<string> algorithms)
     {

@@ -55,7 +55,7 @@ public sealed class DpopTokenRequests(IOptionsMonitor<IdentityHostOptions> optio
 
         var now = time.GetUtcNow();
         var lifetime = settings.Dpop.ProofLifetime;
-        var result = await DpopProofValidator.ValidateAsync(headers[0] ?? "", HttpMethods.Post, Endpoint(settings, facadePath ?? "connect/token"), now, lifetime, DpopOptions.SigningAlgorithms);
+        var result = DpopProofValidator.Validate(headers[0] ?? "", HttpMethods.Post, Endpoint(settings, facadePath ?? "connect/token"), now, lifetime, DpopOptions.SigningAlgorithms);
         if (result.Proof is not { } proof)
         {
             return (null, new Refusal(InvalidDpopProof, result.Error!, DpopFailure.Invalid));

@@ -115,7 +115,7 @@ public static class AuthenticationExtensions
                 {
                     var dpop = context.HttpContext.RequestServices.GetRequiredService<DpopResourceCheck>();
                     var jkt = DpopResourceCheck.JktOf(context.Principal?.FindFirst("cnf")?.Value);
-                    if (await dpop.CheckAsync(context.HttpContext, DpopResourceCheck.ReadToken(context.HttpContext)!, jkt) is { } failure)
+                    if (dpop.Check(context.HttpContext, DpopResourceCheck.ReadToken(context.HttpContext)!, jkt) is { } failure)
                     {
                         context.Fail(failure.Description);
                     }

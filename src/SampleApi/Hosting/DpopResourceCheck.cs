@@ -85,9 +85,9 @@ public sealed class DpopResourceCheck(TimeProvider time, IOptions<SampleApiOptio
     /// Null when <paramref name="token"/> (already validated, bound to <paramref name="boundJkt"/> or not) may be used the
     /// way this request presents it; otherwise the refusal, also recorded for the challenge.
     /// </summary>
-    public async Task<DpopFailure?> CheckAsync(HttpContext context, string token, string? boundJkt)
+    public DpopFailure? Check(HttpContext context, string token, string? boundJkt)
     {
-        var failure = await FindFailureAsync(context, token, boundJkt);
+        var failure = FindFailure(context, token, boundJkt);
         if (failure is not null)
         {
             context.Items[FailureItem] = failure;
@@ -96,7 +96,7 @@ public sealed class DpopResourceCheck(TimeProvider time, IOptions<SampleApiOptio
         return failure;
     }
 
-    private async Task<DpopFailure?> FindFailureAsync(HttpContext context, string token, string? boundJkt)
+    private DpopFailure? FindFailure(HttpContext context, string token, string? boundJkt)
     {
         if (!UsedDpop(context))
         {
@@ -120,7 +120,7 @@ public sealed class DpopResourceCheck(TimeProvider time, IOptions<SampleApiOptio
         var target = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{request.Path}");
         var now = time.GetUtcNow();
         var lifetime = settings.Value.DpopProofLifetime;
-        var result = await DpopProofValidator.ValidateAsync(headers[0] ?? "", request.Method, target, now, lifetime, Algorithms);
+        var result = DpopProofValidator.Validate(headers[0] ?? "", request.Method, target, now, lifetime, Algorithms);
         if (result.Proof is not { } proof)
         {
             return new(Scheme, InvalidDpopProof, result.Error!);

@@ -53,7 +53,7 @@ public sealed class IntrospectionAuthenticationHandler(
             return AuthenticateResult.Fail(refusal);
         }
 
-        if (await dpop.CheckAsync(Context, token, response.ConfirmationJkt) is { } failure)
+        if (dpop.Check(Context, token, response.ConfirmationJkt) is { } failure)
         {
             return AuthenticateResult.Fail(failure.Description);
         }
