@@ -36,7 +36,6 @@ internal sealed class BenchDatabase : IAsyncDisposable
             .AddInterceptors(new PragmaInterceptor())
             .UseOpenIddict());
         services.AddScoped<ApplicationDbContext>(provider => provider.GetRequiredService<SqliteDbContext>());
-        services.AddSingleton<SqliteWriteGate>();
         services.AddOpenIddict().AddCore(options =>
         {
             options.UseEntityFrameworkCore().UseDbContext<ApplicationDbContext>();

@@ -11,8 +11,8 @@ namespace IdentityHost.Dpop;
 /// Single use of a proof's <c>jti</c> across every instance: one indexed INSERT that does nothing when the row is already
 /// there (SQLite and PostgreSQL both speak <c>ON CONFLICT DO NOTHING</c>), so no exception and no second round trip.
 /// It runs as a prepared statement on the request's kept connection, like the token store's SQL (<see cref="PreparedSql"/>).
-/// The database context is only taken when a proof is checked: a Bearer request costs nothing. On SQLite the write
-/// queues behind the previous one in the process (<see cref="SqliteWriteGate"/>).
+/// The database context is only taken when a proof is checked: a Bearer request costs nothing. On SQLite it runs on the
+/// shared hot-path connection, queued behind the statement before it (<see cref="SqliteHotPath"/>).
 /// </summary>
 public sealed class DpopReplayCache(IServiceProvider services)
 {
@@ -24,7 +24,6 @@ public sealed class DpopReplayCache(IServiceProvider services)
         var id = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(jti)));
         var expires = expiresAt.ToUnixTimeSeconds();
         var db = services.GetRequiredService<ApplicationDbContext>();
-        using var passage = services.GetRequiredService<SqliteWriteGate>().Enter(db, cancellationToken);
         await using var sql = await PreparedSql.OpenAsync(db, Insert, cancellationToken);
         return await sql.With("@id", id).With("@expires", expires).Command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }

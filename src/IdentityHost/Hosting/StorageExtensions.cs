@@ -37,7 +37,6 @@ public static class StorageExtensions
             .UseOpenIddict());
         // A SQLite context keeps one open connection from request to request (SqliteSessions).
         builder.Services.AddSingleton<SqliteSessions>();
-        builder.Services.AddSingleton<SqliteWriteGate>();
         builder.Services.AddScoped<ApplicationDbContext>(services =>
             services.GetRequiredService<IOptions<DatabaseOptions>>().Value.IsPostgres
                 ? services.GetRequiredService<PostgresDbContext>()

@@ -25,7 +25,7 @@ namespace IdentityHost.RefreshTokens;
 /// sign-in spends, <see cref="Engine.TokenEntryWriter"/> hands over the new rows) and <see cref="Engine.RotationCommit"/>
 /// commits it.
 /// </summary>
-public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events, SqliteWriteGate writes)
+public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager tokens, TokenFamilies families, TimeProvider time, ILogger<Rotation> logger, SecurityEvents events)
 {
     public enum Outcome
     {
@@ -101,15 +101,63 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
 
     /// <summary>
     /// The transaction: spends the presented token and stores its successors, or (the race's loser) rolls back and
-    /// returns false. On SQLite it queues behind the previous write in the process (<see cref="SqliteWriteGate"/>).
+    /// returns false. On SQLite it runs on the shared hot-path connection (<see cref="SqliteHotPath"/>), queued behind
+    /// the statement or transaction before it; the token store's statements join it (<see cref="ApplicationDbContext.HotTransaction"/>).
+    /// Not when the spent row is one EF Core loaded (the reuse leeway lists the family through EF Core): EF Core writes
+    /// it on the context's connection, which must then hold the transaction.
     /// </summary>
     private async Task<bool> WriteAsync()
     {
-        using var passage = writes.Enter(db);
-        await using var transaction = await db.Database.BeginTransactionAsync();
+        if (db.HotPath is { } hotPath && !(spent is { Row: var row } && IsTracked(row)) && hotPath.Enter() is { } connection)
+        {
+            try
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                db.HotTransaction = transaction;
+                if (!await RedeemAndCreateAsync())
+                {
+                    transaction.Rollback();
+                    return false;
+                }
+
+                transaction.Commit();
+                return true;
+            }
+            finally
+            {
+                db.HotTransaction = null;
+                hotPath.Exit();
+            }
+        }
+
+        await using var efTransaction = await db.Database.BeginTransactionAsync();
+        if (!await RedeemAndCreateAsync())
+        {
+            await efTransaction.RollbackAsync();
+            return false;
+        }
+
+        await efTransaction.CommitAsync();
+        return true;
+    }
+
+    private bool IsTracked(Token row)
+    {
+        foreach (var entry in db.ChangeTracker.Entries<Token>())
+        {
+            if (ReferenceEquals(entry.Entity, row))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private async Task<bool> RedeemAndCreateAsync()
+    {
         if (spent is { Row: var row } && !await TryRedeemAsync(row))
         {
-            await transaction.RollbackAsync();
             return false;
         }
 
@@ -118,7 +166,6 @@ public sealed class Rotation(ApplicationDbContext db, IOpenIddictTokenManager to
             await tokens.CreateAsync(token);
         }
 
-        await transaction.CommitAsync();
         return true;
     }
 

@@ -18,6 +18,12 @@ public abstract class ApplicationDbContext(DbContextOptions options)
 
     public DbSet<Audit.AuditEvent> AuditEvents => Set<Audit.AuditEvent>();
 
+    /// <summary>On SQLite, the shared connection of the token endpoint's SQL (set once per pooled context by <see cref="SqliteSessions"/>).</summary>
+    internal SqliteHotPath? HotPath { get; set; }
+
+    /// <summary>A rotation's write transaction on <see cref="HotPath"/>'s connection while it runs (this request's statements join it).</summary>
+    internal Microsoft.Data.Sqlite.SqliteTransaction? HotTransaction { get; set; }
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

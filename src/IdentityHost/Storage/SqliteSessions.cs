@@ -10,7 +10,8 @@ namespace IdentityHost.Storage;
 /// request. EF Core closes a connection it owns whenever a context goes back to the pool; a connection handed to the
 /// context with <c>contextOwnsConnection: false</c> is left as it is. EF Core still tracks and rolls back its
 /// transactions as usual (an unfinished transaction is rolled back when the context goes back to the pool), and
-/// reopens the connection should it ever be closed.
+/// reopens the connection should it ever be closed. Each context is also handed the one <see cref="SqliteHotPath"/>
+/// they all share, where the token endpoint's own SQL runs.
 /// <para>
 /// As before, there is one native connection per request in flight: the pooled contexts hold them now instead of
 /// Microsoft.Data.Sqlite's pool. When the host stops, the open connections are closed (so SQLite checkpoints and
@@ -21,14 +22,25 @@ internal sealed class SqliteSessions : IDisposable
 {
     private readonly ConditionalWeakTable<DbContext, SqliteConnection> attached = new();
     private readonly List<WeakReference<SqliteConnection>> opened = [];
+    private SqliteHotPath? hotPath;
     private bool disposed;
 
-    public TContext Attach<TContext>(TContext context) where TContext : DbContext
+    public TContext Attach<TContext>(TContext context) where TContext : ApplicationDbContext
     {
         if (attached.TryGetValue(context, out _))
         {
             return context;
         }
+
+        if (hotPath is null)
+        {
+            lock (opened)
+            {
+                hotPath ??= new SqliteHotPath(context.Database.GetConnectionString()!);
+            }
+        }
+
+        context.HotPath = hotPath;
 
         var connection = new SqliteConnection(context.Database.GetConnectionString());
         context.Database.SetDbConnection(connection, contextOwnsConnection: false);
@@ -64,5 +76,7 @@ internal sealed class SqliteSessions : IDisposable
 
             opened.Clear();
         }
+
+        hotPath?.Dispose();
     }
 }

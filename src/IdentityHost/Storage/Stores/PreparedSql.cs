@@ -7,7 +7,8 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace IdentityHost.Storage.Stores;
 
 /// <summary>
-/// Plain ADO.NET commands on a DbContext's own connection and transaction. The connection is opened through EF Core
+/// Plain ADO.NET commands on a DbContext's own connection and transaction, except on SQLite outside an EF Core
+/// transaction, where they run on the one shared hot-path connection (<see cref="SqliteHotPath"/>). The connection is opened through EF Core
 /// (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first command and then left
 /// open for the rest of the request (on SQLite for good, see <see cref="SqliteSessions"/>), which saves an open and a
 /// close per statement. A transaction EF has open is joined. The SQL is written once for both engines: quoted
@@ -26,7 +27,14 @@ internal readonly struct PreparedSql : IAsyncDisposable
 {
     private static readonly ConditionalWeakTable<DbConnection, Dictionary<string, (DbCommand Command, object Handle)>> Kept = new();
 
-    private PreparedSql(DbCommand command) => Command = command;
+    /// <summary>The shared hot-path connection this statement holds until disposed, if it holds it.</summary>
+    private readonly SqliteHotPath? held;
+
+    private PreparedSql(DbCommand command, SqliteHotPath? held)
+    {
+        Command = command;
+        this.held = held;
+    }
 
     public DbCommand Command { get; }
 
@@ -35,42 +43,78 @@ internal readonly struct PreparedSql : IAsyncDisposable
 
     public static async Task<PreparedSql> OpenAsync(DbContext context, string sql, CancellationToken cancellationToken)
     {
-        var connection = context.Database.GetDbConnection();
-        if (connection.State != System.Data.ConnectionState.Open)
+        // SQLite outside an EF Core transaction: the shared hot-path connection, inside the rotation's transaction
+        // when one is open, else held for this one statement (SqliteHotPath).
+        SqliteHotPath? held = null;
+        DbConnection? connection = null;
+        DbTransaction? transaction = null;
+        if (context is ApplicationDbContext { HotPath: { } hotPath } owner && context.Database.CurrentTransaction is null)
         {
-            await context.Database.OpenConnectionAsync(cancellationToken);
+            if (owner.HotTransaction is { } hot)
+            {
+                (connection, transaction) = (hot.Connection, hot);
+            }
+            else if (hotPath.Enter(cancellationToken) is { } shared)
+            {
+                (connection, held) = (shared, hotPath);
+            }
         }
 
-        DbCommand command;
-        if (connection is SqliteConnection sqlite)
+        if (connection is null)
         {
-            var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
-            if (commands.TryGetValue(sql, out var entry) && ReferenceEquals(entry.Handle, sqlite.Handle))
+            connection = context.Database.GetDbConnection();
+            if (connection.State != System.Data.ConnectionState.Open)
             {
-                command = entry.Command;
-                foreach (DbParameter parameter in command.Parameters)
-                {
-                    parameter.Value = DBNull.Value;
-                }
+                await context.Database.OpenConnectionAsync(cancellationToken);
+            }
+
+            transaction = context.Database.CurrentTransaction?.GetDbTransaction();
+        }
+
+        try
+        {
+            DbCommand command;
+            if (connection is SqliteConnection sqlite)
+            {
+                command = await KeptAsync(sqlite, sql);
             }
             else
             {
-                // New, or prepared on a native connection this one no longer holds (it was closed and reopened since):
-                // such statements would run on whichever connection now has that handle.
-                await (entry.Command?.DisposeAsync() ?? ValueTask.CompletedTask);
                 command = connection.CreateCommand();
                 command.CommandText = sql;
-                commands[sql] = (command, sqlite.Handle!);
             }
+
+            command.Transaction = transaction;
+            return new PreparedSql(command, held);
         }
-        else
+        catch
         {
-            command = connection.CreateCommand();
-            command.CommandText = sql;
+            held?.Exit();
+            throw;
+        }
+    }
+
+    /// <summary>The connection's command for this SQL, its parameters cleared (see above).</summary>
+    private static async ValueTask<DbCommand> KeptAsync(SqliteConnection connection, string sql)
+    {
+        var commands = Kept.GetValue(connection, static _ => new Dictionary<string, (DbCommand, object)>(StringComparer.Ordinal));
+        if (commands.TryGetValue(sql, out var entry) && ReferenceEquals(entry.Handle, connection.Handle))
+        {
+            foreach (DbParameter parameter in entry.Command.Parameters)
+            {
+                parameter.Value = DBNull.Value;
+            }
+
+            return entry.Command;
         }
 
-        command.Transaction = context.Database.CurrentTransaction?.GetDbTransaction();
-        return new PreparedSql(command);
+        // New, or prepared on a native connection this one no longer holds (it was closed and reopened since): such
+        // statements would run on whichever connection now has that handle.
+        await (entry.Command?.DisposeAsync() ?? ValueTask.CompletedTask);
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        commands[sql] = (command, connection.Handle!);
+        return command;
     }
 
     public PreparedSql With(string name, object? value)
@@ -93,7 +137,10 @@ internal readonly struct PreparedSql : IAsyncDisposable
         return this;
     }
 
-    /// <summary>Disposes the command, or, for a kept one, lets go of the request's transaction.</summary>
+    /// <summary>
+    /// Disposes the command, or, for a kept one, lets go of the request's transaction; hands the shared hot-path
+    /// connection on when this statement held it.
+    /// </summary>
     public ValueTask DisposeAsync()
     {
         if (!IsKept)
@@ -102,6 +149,7 @@ internal readonly struct PreparedSql : IAsyncDisposable
         }
 
         Command.Transaction = null;
+        held?.Exit();
         return ValueTask.CompletedTask;
     }
 
