@@ -13,7 +13,7 @@ namespace IdentityHost.Storage;
 /// reopens the connection should it ever be closed. Each context is also handed the one <see cref="SqliteHotPath"/>
 /// they all share, where the token endpoint's own SQL runs.
 /// <para>
-/// As before, there is one native connection per request in flight: the pooled contexts hold them now instead of
+/// There is one native connection per pooled context, plus the shared one: the pooled contexts hold theirs instead of
 /// Microsoft.Data.Sqlite's pool. When the host stops, the open connections are closed (so SQLite checkpoints and
 /// removes its WAL file); a context EF Core discards because its pool is full releases its connection when collected.
 /// </para>

@@ -7,11 +7,12 @@ using Microsoft.EntityFrameworkCore.Storage;
 namespace IdentityHost.Storage.Stores;
 
 /// <summary>
-/// Plain ADO.NET commands on a DbContext's own connection and transaction, except on SQLite outside an EF Core
-/// transaction, where they run on the one shared hot-path connection (<see cref="SqliteHotPath"/>). The connection is opened through EF Core
-/// (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first command and then left
-/// open for the rest of the request (on SQLite for good, see <see cref="SqliteSessions"/>), which saves an open and a
-/// close per statement. A transaction EF has open is joined. The SQL is written once for both engines: quoted
+/// Plain ADO.NET commands. On SQLite outside an EF Core transaction they run on the one shared hot-path connection
+/// (<see cref="SqliteHotPath"/>), inside a rotation's transaction there if one is open; otherwise (PostgreSQL, an EF
+/// Core transaction, the shared connection busy for too long) on the DbContext's own connection, which is opened
+/// through EF Core (so the SQLite pragmas interceptor runs and EF's reference count stays right) on the first command
+/// and then left open for the rest of the request (on SQLite for good, see <see cref="SqliteSessions"/>), which saves
+/// an open and a close per statement; a transaction EF has open is joined. The SQL is written once for both engines: quoted
 /// identifiers and <c>@name</c> parameters mean the same in SQLite and PostgreSQL, and both ADO.NET providers bind
 /// <see cref="DateTime"/> the way EF Core's own mappings store it (SQLite: ISO text; PostgreSQL:
 /// <c>timestamp with time zone</c>, UTC).
