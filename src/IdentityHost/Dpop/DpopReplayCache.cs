@@ -10,9 +10,9 @@ namespace IdentityHost.Dpop;
 /// <summary>
 /// Single use of a proof's <c>jti</c> across every instance: one indexed INSERT that does nothing when the row is already
 /// there (SQLite and PostgreSQL both speak <c>ON CONFLICT DO NOTHING</c>), so no exception and no second round trip.
-/// It runs as a prepared statement on the request's kept connection, like the token store's SQL (<see cref="PreparedSql"/>).
-/// The database context is only taken when a proof is checked: a Bearer request costs nothing. On SQLite it runs on the
-/// shared hot-path connection, queued behind the statement before it (<see cref="SqliteHotPath"/>).
+/// It runs as a prepared statement like the token store's SQL (<see cref="PreparedSql"/>): on SQLite on the shared
+/// hot-path connection, queued behind the statement before it (<see cref="SqliteHotPath"/>). The database context is
+/// only taken when a proof is checked: a Bearer request costs nothing.
 /// </summary>
 public sealed class DpopReplayCache(IServiceProvider services)
 {

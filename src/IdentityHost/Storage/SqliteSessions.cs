@@ -6,8 +6,8 @@ namespace IdentityHost.Storage;
 
 /// <summary>
 /// Gives each pooled SQLite DbContext a connection of its own that stays open from one request to the next, so the
-/// statements the hot path prepares on it (see <c>PreparedSql</c>) are parsed once per connection instead of once per
-/// request. EF Core closes a connection it owns whenever a context goes back to the pool; a connection handed to the
+/// statements prepared on it (see <c>PreparedSql</c>, when the shared connection is not used) are parsed once per
+/// connection instead of once per request. EF Core closes a connection it owns whenever a context goes back to the pool; a connection handed to the
 /// context with <c>contextOwnsConnection: false</c> is left as it is. EF Core still tracks and rolls back its
 /// transactions as usual (an unfinished transaction is rolled back when the context goes back to the pool), and
 /// reopens the connection should it ever be closed. Each context is also handed the one <see cref="SqliteHotPath"/>

@@ -1,3 +1,4 @@
+using System.Net;
 using IdentityHost.Storage;
 using IdentityHost.Testing;
 using Microsoft.Data.Sqlite;
@@ -9,7 +10,7 @@ namespace IdentityHost.Tests.HotPath;
 /// <summary>
 /// On SQLite the token endpoint's SQL runs on one shared connection (SqliteHotPath), one statement or rotation at a
 /// time: a second user (blocked on its thread) gets it only when the first has left, and one that fails still lets the
-/// next one in. It has the same settings as the contexts' own connections, foreign keys included. On PostgreSQL there
+/// next one in; a refresh waits for it (so the token endpoint does use it). It has the same settings as the contexts' own connections, foreign keys included. On PostgreSQL there
 /// is none. Waits here are 2 s, shorter than the hot path's own 5 s limit, after which a request goes on with its
 /// context's connection: a user let in only by that limit would not count as let in.
 /// </summary>
@@ -46,6 +47,42 @@ public sealed class SqliteHotPathTests(IdentityHostFactory factory) : IClassFixt
         var after = await Task.Run(() => hotPath.Enter()).WaitAsync(TimeSpan.FromSeconds(2));
         Assert.Same(first, after);
         hotPath.Exit();
+    }
+
+    [Fact]
+    public async Task Refresh_RunsOnTheSharedConnection_AndFinishesOnceItIsFree()
+    {
+        var client = factory.CreateTokenClient();
+        var signedIn = await client.PasswordAsync();
+        Assert.True(signedIn.Status == HttpStatusCode.OK, signedIn.ToString());
+        if (TestDatabase.Provider == TestDatabase.Postgres)
+        {
+            return;
+        }
+
+        SqliteHotPath hotPath;
+        await using (var scope = factory.Services.CreateAsyncScope())
+        {
+            hotPath = Assert.IsType<SqliteHotPath>(scope.ServiceProvider.GetRequiredService<ApplicationDbContext>().HotPath);
+        }
+
+        // Held here, the token endpoint's statements wait for it: the refresh cannot read its token, let alone rotate it.
+        Assert.NotNull(hotPath.Enter());
+        Task<ProtocolResponse> refresh;
+        try
+        {
+            refresh = Task.Run(() => client.RefreshAsync(signedIn.RefreshToken));
+            await Task.Delay(300);
+            Assert.False(refresh.IsCompleted, "a refresh finished while the shared connection was held: the token endpoint does not use it");
+        }
+        finally
+        {
+            hotPath.Exit();
+        }
+
+        var refreshed = await refresh.WaitAsync(TimeSpan.FromSeconds(2));
+        Assert.True(refreshed.Status == HttpStatusCode.OK, refreshed.ToString());
+        Assert.Equal(HttpStatusCode.OK, (await client.RefreshAsync(refreshed.RefreshToken)).Status);
     }
 
     [Fact]
