@@ -59,7 +59,7 @@ public static class AuthorizeEndpoint
         }
 
         var sessionId = session.Properties?.GetString(SessionProperty) ?? "";
-        var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user, sessionId));
+        var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user, request.GetScopes(), sessionId));
         policy.TryApply(principal, request.ClientId!, request.GetScopes());
 
         // The family is created here rather than ad hoc by OpenIddict, so it can remember the browser session.

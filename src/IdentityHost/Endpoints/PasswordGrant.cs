@@ -37,7 +37,7 @@ public sealed class PasswordGrant(
         switch (result)
         {
             case PasswordCheck.Succeeded:
-                var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user!));
+                var principal = new ClaimsPrincipal(claims.CreateUserIdentity(user!, request.GetScopes()));
                 policy.TryApply(principal, request.ClientId!, request.GetScopes());
                 return ProtocolResults.SignIn(principal);
             case PasswordCheck.LockedOut:

@@ -146,7 +146,7 @@ public sealed class RefreshTokenRules(
         var scopes = policy.AllowedNow(clientId, requested.Count > 0 ? requested : previous.GetScopes());
 
         // Lifetimes: the sliding window, cut at the family's absolute lifetime.
-        var principal = new ClaimsPrincipal(ClaimsFactory.RefreshUserIdentity(user, previous));
+        var principal = new ClaimsPrincipal(ClaimsFactory.RefreshUserIdentity(user, previous, scopes));
         principal.SetAuthorizationId(familyId);
         return policy.TryApply(principal, clientId, scopes)
             ? new(principal)

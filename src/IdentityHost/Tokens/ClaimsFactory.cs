@@ -23,9 +23,9 @@ public sealed class ClaimsFactory(TimeProvider time)
     public const string SessionClaim = "sid";
 
     /// <summary>Identity of a user signing in for the first time in a family.</summary>
-    public ClaimsIdentity CreateUserIdentity(ApplicationUser user, string? sessionId = null)
+    public ClaimsIdentity CreateUserIdentity(ApplicationUser user, IEnumerable<string> scopes, string? sessionId = null)
     {
-        var identity = CreateIdentityCore(user);
+        var identity = CreateIdentityCore(user, scopes);
         identity.SetClaim(FamilyCreatedClaim, time.GetUtcNow().ToUnixTimeSeconds());
         if (!string.IsNullOrEmpty(sessionId))
         {
@@ -39,9 +39,9 @@ public sealed class ClaimsFactory(TimeProvider time)
     /// Identity of a user redeeming a code or refresh token: fresh claims from the store; the family's sign-in time,
     /// session and security stamp carried over (a changed stamp is caught by the caller).
     /// </summary>
-    public static ClaimsIdentity RefreshUserIdentity(ApplicationUser user, ClaimsPrincipal previous)
+    public static ClaimsIdentity RefreshUserIdentity(ApplicationUser user, ClaimsPrincipal previous, IEnumerable<string> scopes)
     {
-        var identity = CreateIdentityCore(user);
+        var identity = CreateIdentityCore(user, scopes);
         identity.SetClaim(FamilyCreatedClaim, previous.GetClaim(FamilyCreatedClaim));
         identity.SetClaim(SessionClaim, previous.GetClaim(SessionClaim));
         return identity;
@@ -83,15 +83,21 @@ public sealed class ClaimsFactory(TimeProvider time)
         _ => [],
     };
 
-    private static ClaimsIdentity CreateIdentityCore(ApplicationUser user)
+    private static ClaimsIdentity CreateIdentityCore(ApplicationUser user, IEnumerable<string> scopes)
     {
         var identity = NewIdentity();
         identity.SetClaim(Claims.Subject, user.Id)
-            .SetClaim(Claims.Name, user.UserName)
-            .SetClaim(Claims.PreferredUsername, user.UserName)
             .SetClaim(SecurityStampClaim, user.SecurityStamp ?? throw new InvalidOperationException("The user has no security stamp."));
 
-        if (!string.IsNullOrEmpty(user.Email))
+        // Profile and e-mail claims only when their scope is granted: they only ever go into an identity token under that
+        // scope, and every claim the principal carries is copied, filtered and serialized again on each refresh.
+        var granted = scopes as IReadOnlyCollection<string> ?? [.. scopes];
+        if (granted.Contains(Scopes.Profile))
+        {
+            identity.SetClaim(Claims.Name, user.UserName).SetClaim(Claims.PreferredUsername, user.UserName);
+        }
+
+        if (granted.Contains(Scopes.Email) && !string.IsNullOrEmpty(user.Email))
         {
             identity.SetClaim(Claims.Email, user.Email).SetClaim(Claims.EmailVerified, user.EmailConfirmed);
         }

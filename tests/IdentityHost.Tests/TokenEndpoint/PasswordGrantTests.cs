@@ -65,6 +65,33 @@ public sealed class PasswordGrantTests(IdentityHostFactory factory) : IClassFixt
     }
 
     [Fact]
+    public async Task Refresh_IdTokenCarriesProfileAndEmailOnlyWhileGranted()
+    {
+        // The principal carries profile and e-mail claims only under their scopes (issue 11, route 4): a refresh rebuilds
+        // them from the user, so a family granted profile and email keeps them, and one narrowed without them loses them.
+        var signIn = await client.PasswordAsync(scope: "openid profile email offline_access api");
+        var refreshed = await client.RefreshAsync(signIn.RefreshToken);
+        Assert.Equal(HttpStatusCode.OK, refreshed.Status);
+        var withProfile = Jwt.Payload(refreshed.IdToken());
+        Assert.Equal("alice", withProfile.GetProperty("preferred_username").GetString());
+        Assert.Equal("alice", withProfile.GetProperty("name").GetString());
+        Assert.Equal("alice@example.com", withProfile.GetProperty("email").GetString());
+        Assert.False(withProfile.TryGetProperty("ih_stamp", out _));
+
+        var narrowed = await client.PostAsync("connect/token", "postman", "postman-secret", new()
+        {
+            ["grant_type"] = "refresh_token",
+            ["refresh_token"] = refreshed.RefreshToken,
+            ["scope"] = "openid offline_access api",
+        });
+        Assert.Equal(HttpStatusCode.OK, narrowed.Status);
+        var without = Jwt.Payload(narrowed.IdToken());
+        Assert.Equal(withProfile.GetProperty("sub").GetString(), without.GetProperty("sub").GetString());
+        Assert.False(without.TryGetProperty("preferred_username", out _));
+        Assert.False(without.TryGetProperty("email", out _));
+    }
+
+    [Fact]
     public async Task Password_WrongPassword_ReturnsInvalidGrant()
     {
         var response = await client.PasswordAsync(password: "wrong");
