@@ -55,6 +55,10 @@ public static class TokenServerExtensions
 
                 // Successful client-secret checks are remembered for a few minutes (see CachingApplicationManager).
                 options.ReplaceApplicationManager<OpenIddict.EntityFrameworkCore.Models.OpenIddictEntityFrameworkCoreApplication, CachingApplicationManager>();
+
+                // No per-request entity caches: they cost more to build than they saved (see NoEntityCaches).
+                options.DisableEntityCaching();
+                options.Services.AddNoEntityCaches();
             })
             .AddServer(options =>
             {
