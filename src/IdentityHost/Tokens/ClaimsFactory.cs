@@ -23,7 +23,7 @@ public sealed class ClaimsFactory(TimeProvider time)
     public const string SessionClaim = "sid";
 
     /// <summary>Identity of a user signing in for the first time in a family.</summary>
-    public ClaimsIdentity CreateUserIdentity(ApplicationUser user, IEnumerable<string> scopes, string? sessionId = null)
+    public ClaimsIdentity CreateUserIdentity(ApplicationUser user, IReadOnlyCollection<string> scopes, string? sessionId = null)
     {
         var identity = CreateIdentityCore(user, scopes);
         identity.SetClaim(FamilyCreatedClaim, time.GetUtcNow().ToUnixTimeSeconds());
@@ -39,7 +39,7 @@ public sealed class ClaimsFactory(TimeProvider time)
     /// Identity of a user redeeming a code or refresh token: fresh claims from the store; the family's sign-in time,
     /// session and security stamp carried over (a changed stamp is caught by the caller).
     /// </summary>
-    public static ClaimsIdentity RefreshUserIdentity(ApplicationUser user, ClaimsPrincipal previous, IEnumerable<string> scopes)
+    public static ClaimsIdentity RefreshUserIdentity(ApplicationUser user, ClaimsPrincipal previous, IReadOnlyCollection<string> scopes)
     {
         var identity = CreateIdentityCore(user, scopes);
         identity.SetClaim(FamilyCreatedClaim, previous.GetClaim(FamilyCreatedClaim));
@@ -83,7 +83,7 @@ public sealed class ClaimsFactory(TimeProvider time)
         _ => [],
     };
 
-    private static ClaimsIdentity CreateIdentityCore(ApplicationUser user, IEnumerable<string> scopes)
+    private static ClaimsIdentity CreateIdentityCore(ApplicationUser user, IReadOnlyCollection<string> scopes)
     {
         var identity = NewIdentity();
         identity.SetClaim(Claims.Subject, user.Id)
@@ -91,13 +91,12 @@ public sealed class ClaimsFactory(TimeProvider time)
 
         // Profile and e-mail claims only when their scope is granted: they only ever go into an identity token under that
         // scope, and every claim the principal carries is copied, filtered and serialized again on each refresh.
-        var granted = scopes as IReadOnlyCollection<string> ?? [.. scopes];
-        if (granted.Contains(Scopes.Profile))
+        if (scopes.Contains(Scopes.Profile))
         {
             identity.SetClaim(Claims.Name, user.UserName).SetClaim(Claims.PreferredUsername, user.UserName);
         }
 
-        if (granted.Contains(Scopes.Email) && !string.IsNullOrEmpty(user.Email))
+        if (scopes.Contains(Scopes.Email) && !string.IsNullOrEmpty(user.Email))
         {
             identity.SetClaim(Claims.Email, user.Email).SetClaim(Claims.EmailVerified, user.EmailConfirmed);
         }
