@@ -17,7 +17,7 @@ internal sealed record BenchOptions
         usage: IdentityHost.Bench --url http://127.0.0.1:PORT [--mode refresh|password|client_credentials]
                                   [--concurrency N] [--duration 20s] [--warmup 5s] [--server-pid PID]
                                   [--client postman] [--secret postman-secret] [--scope "offline_access api"]
-                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error] [--dpop | --dpop-unsent]
+                                  [--user alice] [--password 'Pass123$'] [--json out.json] [--fail-on-error] [--dpop | --dpop-unsent] [--slow MS]
                IdentityHost.Bench summary RESULT.json|DIR...
                IdentityHost.Bench chart --out chart.svg RESULT.json|DIR...
         Durations: 20s, 500ms, 1m or plain seconds. The run stops by itself after warmup + duration + 30 s at most.
@@ -59,6 +59,12 @@ internal sealed record BenchOptions
     /// a DPoP run, so that <c>BENCH_A=--dpop-unsent BENCH_B=--dpop bench/ab.sh</c> compares the server's cost alone.
     /// </summary>
     public bool DpopUnsent { get; init; }
+
+    /// <summary>
+    /// List every request of the window slower than this (<c>--slow 50</c>, in ms) with its UTC start time, so that
+    /// a slow request can be matched with what the server did at that moment (GC, checkpoints, thread-pool growth).
+    /// </summary>
+    public double? SlowMs { get; init; }
 
     public string EffectiveScope => Scope ?? (Mode == BenchMode.ClientCredentials ? "api" : "offline_access api");
 
@@ -145,6 +151,7 @@ internal sealed record BenchOptions
             FailOnError = failOnError,
             Dpop = dpop,
             DpopUnsent = dpopUnsent,
+            SlowMs = Take("slow") is { } slow ? ParsePositive(slow, "--slow", 3_600_000) : null,
         };
 
         return values.Count == 0 ? options : throw new ArgumentException($"Unknown option '--{values.Keys.First()}'.");

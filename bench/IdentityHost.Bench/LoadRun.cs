@@ -21,7 +21,7 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
         }
 
         var window = Window.After(options.Warmup, options.Duration);
-        var recorders = Enumerable.Range(0, options.Concurrency).Select(_ => new Recorder(window)).ToArray();
+        var recorders = Enumerable.Range(0, options.Concurrency).Select(_ => new Recorder(window, options.SlowMs)).ToArray();
         var monitor = MonitorAsync(window, hardStop);
         var workers = recorders.Select((recorder, i) => Task.Run(() => chains is null
             ? WorkAsync(recorder, window, hardStop)
@@ -45,6 +45,16 @@ internal sealed class LoadRun(BenchOptions options, TokenEndpointClient client, 
 
         var (server, clientCpu, machine) = await monitor;
         var ok = recorders.Sum(r => r.Ok);
+        if (options.SlowMs is { } slowMs)
+        {
+            var slow = recorders.SelectMany(r => r.Slow).OrderBy(r => r.StartedUtc).ToArray();
+            Console.Error.WriteLine($"{slow.Length} requests slower than {slowMs} ms (UTC start, ms):");
+            foreach (var request in slow)
+            {
+                Console.Error.WriteLine($"  {request.StartedUtc:HH:mm:ss.fff}  {request.Ms,8:F1}");
+            }
+        }
+
         return new BenchResult
         {
             StartedAt = startedAt,

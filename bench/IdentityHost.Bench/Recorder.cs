@@ -26,10 +26,14 @@ internal readonly record struct Window(long Start, long End)
         TimeSpan.FromSeconds(Math.Max(0, timestamp - Stopwatch.GetTimestamp()) / (double)Stopwatch.Frequency);
 }
 
+/// <summary>A request slower than <c>--slow</c>: when it was sent (UTC) and how long it took.</summary>
+internal readonly record struct SlowRequest(DateTime StartedUtc, double Ms);
+
 /// <summary>One worker's tally; workers never share one, and they are merged after the run.</summary>
-internal sealed class Recorder(Window window)
+internal sealed class Recorder(Window window, double? slowMs = null)
 {
     private readonly List<double> latencies = new(1024);
+    private readonly List<SlowRequest> slow = [];
 
     public long Ok { get; private set; }
 
@@ -39,12 +43,20 @@ internal sealed class Recorder(Window window)
 
     public IReadOnlyList<double> Latencies => latencies;
 
+    /// <summary>The requests of the window slower than <c>--slow</c>, if it was given.</summary>
+    public IReadOnlyList<SlowRequest> Slow => slow;
+
     public void Success(long started, long completed)
     {
         if (window.Contains(completed))
         {
             Ok++;
-            latencies.Add((completed - started) * 1000.0 / Stopwatch.Frequency);
+            var ms = (completed - started) * 1000.0 / Stopwatch.Frequency;
+            latencies.Add(ms);
+            if (ms > slowMs)
+            {
+                slow.Add(new SlowRequest(DateTime.UtcNow - Stopwatch.GetElapsedTime(started), ms));
+            }
         }
     }
 
