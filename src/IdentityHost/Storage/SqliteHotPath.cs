@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
 
 namespace IdentityHost.Storage;
 
@@ -25,21 +26,38 @@ namespace IdentityHost.Storage;
 /// (bench/README.md, "The write gate and resident memory"). A request that waits longer than <see cref="MaxWait"/>
 /// goes on with its context's own connection, as if this one did not exist.
 /// </para>
+/// <para>
+/// Its commits never wait for a WAL checkpoint: <see cref="SqliteCheckpointer"/> copies the WAL into the database on a
+/// thread of its own, asked for every <see cref="SqliteCheckpointer.CommitsPerCheckpoint"/> commits.
+/// </para>
 /// </summary>
-public sealed class SqliteHotPath(string connectionString) : IDisposable
+public sealed class SqliteHotPath : IDisposable
 {
     /// <summary>
     /// Foreign keys on, as EF Core turns them on for the connections it opens; then the settings of every connection
-    /// (<see cref="SqliteConnectionInterceptor"/>), and a 4 MiB page cache: this one serves every hot statement.
+    /// (<see cref="SqliteConnectionInterceptor"/>), a 4 MiB page cache (this one serves every hot statement), and
+    /// SQLite's own checkpoint at twice the usual threshold, only as a safety net behind <see cref="SqliteCheckpointer"/>.
     /// </summary>
-    private const string Pragmas = "PRAGMA foreign_keys=1; " + SqliteConnectionInterceptor.Pragmas + " PRAGMA cache_size=-4096;";
+    private const string Pragmas = "PRAGMA foreign_keys=1; " + SqliteConnectionInterceptor.Pragmas + " PRAGMA cache_size=-4096; PRAGMA wal_autocheckpoint=16000;";
 
     /// <summary>A request waiting longer than this uses its context's connection instead.</summary>
     internal static readonly TimeSpan MaxWait = TimeSpan.FromSeconds(5);
 
     private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly string connectionString;
+    private readonly SqliteCheckpointer checkpointer;
     private SqliteConnection? connection;
+    private int commits;
     private bool disposed;
+
+    public SqliteHotPath(string connectionString, ILogger? logger = null)
+    {
+        this.connectionString = connectionString;
+        checkpointer = new SqliteCheckpointer(connectionString, this, logger);
+    }
+
+    /// <summary>Checkpoints done off the hot path so far, for tests and diagnostics.</summary>
+    internal long BackgroundCheckpoints => checkpointer.Completed;
 
     /// <summary>
     /// Waits for the connection and returns it, open; the caller must <see cref="Exit"/> once done with it. Null when
@@ -79,12 +97,29 @@ public sealed class SqliteHotPath(string connectionString) : IDisposable
         using var command = connection.CreateCommand();
         command.CommandText = Pragmas;
         command.ExecuteNonQuery();
+        SQLitePCL.raw.sqlite3_commit_hook(connection.Handle, OnCommit, null);
         return connection;
+    }
+
+    /// <summary>
+    /// SQLite calls this inside each commit on the shared connection, under the gate (so the count needs no lock);
+    /// returning 0 lets the commit go on.
+    /// </summary>
+    private int OnCommit(object userData)
+    {
+        if (++commits >= SqliteCheckpointer.CommitsPerCheckpoint)
+        {
+            commits = 0;
+            checkpointer.Request();
+        }
+
+        return 0;
     }
 
     /// <summary>Closes the connection once it is free (SQLite checkpoints and removes the WAL when the last one closes).</summary>
     public void Dispose()
     {
+        checkpointer.Dispose();
         var entered = gate.Wait(MaxWait);
         disposed = true;
         connection?.Dispose();

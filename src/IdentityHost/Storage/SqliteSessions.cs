@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
 
 namespace IdentityHost.Storage;
 
@@ -18,7 +19,7 @@ namespace IdentityHost.Storage;
 /// removes its WAL file); a context EF Core discards because its pool is full releases its connection when collected.
 /// </para>
 /// </summary>
-internal sealed class SqliteSessions : IDisposable
+internal sealed class SqliteSessions(ILogger<SqliteCheckpointer> checkpointLogger) : IDisposable
 {
     private readonly ConditionalWeakTable<DbContext, SqliteConnection> attached = new();
     private readonly List<WeakReference<SqliteConnection>> opened = [];
@@ -36,7 +37,7 @@ internal sealed class SqliteSessions : IDisposable
         {
             lock (opened)
             {
-                hotPath ??= new SqliteHotPath(context.Database.GetConnectionString()!);
+                hotPath ??= new SqliteHotPath(context.Database.GetConnectionString()!, checkpointLogger);
             }
         }
 

@@ -103,13 +103,18 @@ public sealed class SqliteHotPathTests(IdentityHostFactory factory) : IClassFixt
         try
         {
             Assert.NotSame(own, shared);
-            foreach (var pragma in new[] { "foreign_keys", "busy_timeout", "synchronous", "journal_mode", "wal_autocheckpoint" })
+            foreach (var pragma in new[] { "foreign_keys", "busy_timeout", "synchronous", "journal_mode", "journal_size_limit" })
             {
                 Assert.Equal(Read(own, pragma), Read(shared, pragma));
             }
 
             Assert.Equal(1L, Read(shared, "foreign_keys"));
             Assert.Equal("wal", Read(shared, "journal_mode"));
+
+            // The shared connection leaves checkpoints to SqliteCheckpointer; SQLite's own, at twice the others'
+            // threshold, is only its safety net.
+            Assert.Equal(8000L, Read(own, "wal_autocheckpoint"));
+            Assert.Equal(16000L, Read(shared, "wal_autocheckpoint"));
         }
         finally
         {
