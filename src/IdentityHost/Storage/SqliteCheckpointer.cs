@@ -76,9 +76,10 @@ internal sealed class SqliteCheckpointer : IDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is SqliteException or InvalidOperationException or IOException)
+            catch (Exception ex)
             {
-                // SQLite's own checkpoint on the hot connection remains as the safety net; the next request retries.
+                // Never let the thread die (that would end the process): SQLite's own checkpoint on the shared
+                // connection remains as the safety net, and the next request tries again on a new connection.
                 logger?.LogWarning(ex, "Background WAL checkpoint failed; SQLite's automatic checkpoint remains in place");
                 connection?.Dispose();
                 connection = null;
