@@ -27,7 +27,7 @@ public sealed class SqliteCheckpointerTests : IDisposable
             for (var round = 1; round <= 2; round++)
             {
                 // Each commit appends one page to the WAL. SQLite's own checkpoint on the shared connection would only
-                // start at 16,000 frames; the background one is asked for at the 600th commit.
+                // start at 16,000 frames; the background one is asked for at the 750th.
                 commits += Commit(hotPath, SqliteCheckpointer.CommitsPerCheckpoint);
                 var deadline = DateTime.UtcNow.AddSeconds(10);
                 while (hotPath.BackgroundCheckpoints < round && DateTime.UtcNow < deadline)
