@@ -29,9 +29,6 @@ public static class TokenServerExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<IdentityHost.Telemetry.IdentityHostTelemetry>();
 
-        // OpenIddict hashes token handles with the SHA-256 registered under its name (see HandleHashing).
-        HandleHashing.Register();
-
         services.AddSingleton<KeyRing>().AddHostedService<KeyRingWatcher>();
         services.AddSingleton<IConfigureOptions<OpenIddictServerOptions>, ConfigureServerFromSettings>();
         services.AddSingleton<IOptionsChangeTokenSource<OpenIddictServerOptions>, KeyRingChangeTokenSource>();
